@@ -1,0 +1,1 @@
+"""Studies: sweeps mapping model numbers to configurations."""

@@ -1,0 +1,1 @@
+"""Ground-truth data sets: images with known, discrete factors of variation."""

@@ -1,0 +1,54 @@
+"""The ground-truth data interface of disentanglement_lib.
+
+A data set has discrete factors of variation, given as integer indices in [0, factors_num_values[i]);
+observations are float arrays (NHWC images in [0, 1]).
+"""
+import abc
+
+import numpy as np
+
+
+class GroundTruthData(abc.ABC):
+    """A data set whose observations are generated from known, discrete factors."""
+
+    @property
+    @abc.abstractmethod
+    def num_factors(self):
+        """Number of (latent) factors."""
+
+    @property
+    @abc.abstractmethod
+    def factors_num_values(self):
+        """Number of values of each factor, a list of ints."""
+
+    @property
+    @abc.abstractmethod
+    def observation_shape(self):
+        """Shape of one observation, e.g. [64, 64, 1]."""
+
+    @property
+    def factor_names(self):
+        """Names of the factors in factor order (factor_0, factor_1, ... unless a data set names them)."""
+        return ["factor_{}".format(i) for i in range(self.num_factors)]
+
+    @abc.abstractmethod
+    def sample_factors(self, num, random_state):
+        """Samples a batch of factors Y: int64 array [num, num_factors]."""
+
+    @abc.abstractmethod
+    def sample_observations_from_factors(self, factors, random_state):
+        """Samples a batch of observations X [num] + observation_shape given a batch of factors Y."""
+
+    def sample(self, num, random_state):
+        """Samples a batch of factors Y and observations X."""
+        factors = self.sample_factors(num, random_state)
+        return factors, self.sample_observations_from_factors(factors, random_state)
+
+    def sample_observations(self, num, random_state):
+        """Samples a batch of observations X."""
+        return self.sample(num, random_state)[1]
+
+
+def factor_grid_size(data):
+    """Number of distinct factor combinations of a data set."""
+    return int(np.prod(np.asarray(data.factors_num_values, dtype=np.int64)))

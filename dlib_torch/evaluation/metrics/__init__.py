@@ -1,0 +1,1 @@
+"""Disentanglement metrics, one per module."""

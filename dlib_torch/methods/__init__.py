@@ -1,0 +1,1 @@
+"""Representation learning methods (models, losses, training)."""

@@ -1,0 +1,1 @@
+"""Turning a trained model into a representation function (mean or sampled)."""

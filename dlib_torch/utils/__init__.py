@@ -1,0 +1,1 @@
+"""Shared utilities: results records, errors, gin helpers."""

@@ -1,0 +1,1 @@
+"""Visualisations of data sets and trained models."""

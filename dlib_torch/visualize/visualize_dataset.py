@@ -1,0 +1,35 @@
+"""Pictures of a data set's factors: one still per factor and a few animations cycling every factor."""
+import os
+
+import numpy as np
+
+from dlib_torch.data.ground_truth import named_data
+from dlib_torch.visualize import visualize_util
+
+
+def visualize_dataset(dataset_name, output_path, num_animations=5, num_frames=20, fps=10):
+    """Writes `<output_path>/<dataset_name>/variations_of_factor{i}.png` and `animation{j}.gif`.
+
+    Each still shows 16 observations where only factor i varies; each animation has one panel per factor,
+    walking that factor through its values and back while the others stay fixed.
+    """
+    data = named_data.get_named_ground_truth_data(dataset_name)
+    random_state = np.random.RandomState(0)
+    path = os.path.join(output_path, dataset_name)
+    os.makedirs(path, exist_ok=True)
+
+    for i in range(data.num_factors):
+        factors = data.sample_factors(16, random_state)
+        others = [j for j in range(data.num_factors) if j != i]
+        factors[:, others] = factors[0, others]
+        images = data.sample_observations_from_factors(factors, random_state)
+        visualize_util.grid_save_images(images, os.path.join(path, "variations_of_factor%s.png" % i))
+
+    for i in range(num_animations):
+        base_factor = data.sample_factors(1, random_state)
+        images = []
+        for j, num_atoms in enumerate(data.factors_num_values):
+            factors = np.repeat(base_factor, num_frames, axis=0)
+            factors[:, j] = visualize_util.cycle_factor(base_factor[0, j], num_atoms, num_frames)
+            images.append(data.sample_observations_from_factors(factors, random_state))
+        visualize_util.save_animation(np.array(images), os.path.join(path, "animation%d.gif" % i), fps)

@@ -1,0 +1,160 @@
+"""Image grids, animations and factor/latent cycles used by the visualisations.
+
+Images are float arrays [H, W, C] in [0, 1] with C in {1, 3}; they are converted to 8-bit RGB once, on
+saving, so GIFs keep their colour and contrast whatever the imaging library's defaults.
+"""
+import math
+
+import numpy as np
+import scipy.stats
+from PIL import Image
+from PIL import ImageDraw
+
+from dlib_torch.utils import atomic
+
+FOOTER_TEXT = "dlib_torch"
+
+
+def to_uint8_rgb(image):
+    """[H, W, {1,3}] floats in [0, 1] -> [H, W, 3] uint8."""
+    image = np.asarray(image, dtype=np.float32)
+    if image.ndim == 2:
+        image = image[:, :, None]
+    if image.shape[2] == 1:
+        image = np.repeat(image, 3, axis=2)
+    return (np.clip(image, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+
+
+def save_image(image, image_path):
+    """Saves a [0,1]-valued [H, W, {1,3}] array as an image file (format from the extension)."""
+    fmt = image_path.rsplit(".", 1)[-1].upper().replace("JPG", "JPEG")
+    with atomic.atomic_path(image_path) as tmp:
+        Image.fromarray(to_uint8_rgb(image), mode="RGB").save(tmp, format=fmt)
+
+
+def grid_save_images(images, image_path):
+    """Saves images on a square grid of side floor(sqrt(n)); each grid column is a vertical stack."""
+    side_length = int(math.floor(math.sqrt(len(images))))
+    columns = [np.concatenate(images[side_length * i:side_length * (i + 1)], axis=0) for i in range(side_length)]
+    save_image(np.concatenate(columns, axis=1), image_path)
+
+
+def padding_array(image, padding_px, axis):
+    """A white block that pads `image` by `padding_px` along `axis`."""
+    shape = list(image.shape)
+    shape[axis] = padding_px
+    return np.ones(shape, dtype=image.dtype)
+
+
+def padded_stack(images, padding_px=10, axis=0):
+    """Stacks images along `axis` with white padding in between."""
+    parts = [images[0]]
+    for image in images[1:]:
+        parts += [padding_array(images[0], padding_px, axis), image]
+    return np.concatenate(parts, axis=axis)
+
+
+def best_num_rows(num_elements, max_ratio=4):
+    """A number of grid rows that leaves few empty cells and keeps the grid roughly square."""
+    best_remainder = num_elements
+    best_i = None
+    i = int(np.sqrt(num_elements))
+    while True:
+        if num_elements > max_ratio * i * i:
+            return best_i
+        remainder = (i - num_elements % i) % i
+        if remainder == 0:
+            return i
+        if remainder < best_remainder:
+            best_remainder = remainder
+            best_i = i
+        i -= 1
+
+
+def padded_grid(images, num_rows=None, padding_px=10):
+    """A grid of images with white padding; missing cells are white."""
+    num_images = len(images)
+    if num_rows is None:
+        num_rows = best_num_rows(num_images)
+    num_cols = int(np.ceil(float(num_images) / num_rows))
+    all_images = list(images) + [np.ones_like(images[0])] * (num_rows * num_cols - num_images)
+    rows = [padded_stack(all_images[i * num_cols:(i + 1) * num_cols], padding_px, 1) for i in range(num_rows)]
+    return padded_stack(rows, padding_px, axis=0)
+
+
+def pad_around(image, padding_px=10, axis=None):
+    """Adds white padding around an image (both axes when `axis` is None)."""
+    if axis is None:
+        image = pad_around(image, padding_px, axis=0)
+        axis = 1
+    padding = padding_array(image, padding_px, axis)
+    return np.concatenate([padding, image, padding], axis=axis)
+
+
+def text_image(text, width, height=14, align="left"):
+    """A white [height, width, 3] strip with black text, drawn with PIL's built-in font."""
+    strip = Image.new("RGB", (max(int(width), 1), height), (255, 255, 255))
+    draw = ImageDraw.Draw(strip)
+    text_width = draw.textlength(text)
+    x = 0 if align == "left" else max(int(width - text_width), 0)
+    draw.text((x, 1), text, fill=(0, 0, 0))
+    return np.asarray(strip, dtype=np.float32) / 255.0
+
+
+def add_below(image, padding_px=10, footer_text=FOOTER_TEXT):
+    """Adds a text footer below an image (made RGB)."""
+    if image.ndim == 2:
+        image = image[:, :, None]
+    if image.shape[2] == 1:
+        image = np.repeat(image, 3, axis=2)
+    footer = text_image(footer_text, image.shape[1], align="right")
+    return padded_stack([image, footer.astype(image.dtype)], padding_px, axis=0)
+
+
+def save_animation(list_of_animated_images, image_path, fps):
+    """Saves an animated GIF; frame t shows element t of every sequence in a padded grid with a footer.
+
+    Args:
+      list_of_animated_images: sequences (one per panel) of frames [H, W, C] in [0, 1].
+      image_path: the .gif path.
+      fps: frames per second.
+    """
+    frames = [pad_around(add_below(padded_grid([np.asarray(p) for p in panels])))
+              for panels in zip(*list_of_animated_images)]
+    save_gif(frames, image_path, fps)
+
+
+def save_gif(frames, image_path, fps):
+    """Writes [0,1]-valued RGB frames as a looping GIF, atomically."""
+    pil_frames = [Image.fromarray(to_uint8_rgb(frame), mode="RGB") for frame in frames]
+    with atomic.atomic_path(image_path) as tmp:
+        pil_frames[0].save(tmp, format="GIF", save_all=True, append_images=pil_frames[1:],
+                           duration=int(round(1000.0 / fps)), loop=0, optimize=False)
+
+
+def cycle_factor(starting_index, num_indices, num_frames):
+    """Indices that walk once through a factor's values, up and back, starting at `starting_index`."""
+    grid = np.linspace(starting_index, starting_index + 2 * num_indices, num=num_frames, endpoint=False)
+    grid = np.array(np.ceil(grid), dtype=np.int64)
+    grid -= np.maximum(0, 2 * grid - 2 * num_indices + 1)
+    grid += np.maximum(0, -2 * grid - 1)
+    return grid
+
+
+def cycle_gaussian(starting_value, num_frames, loc=0., scale=1.):
+    """Values that cycle once through the quantiles of a Gaussian (a triangle wave in CDF space)."""
+    starting_prob = scipy.stats.norm.cdf(starting_value, loc=loc, scale=scale)
+    grid = np.linspace(starting_prob, starting_prob + 2., num=num_frames, endpoint=False)
+    grid -= np.maximum(0, 2 * grid - 2)
+    grid += np.maximum(0, -2 * grid)
+    grid = np.clip(grid, 0.001, 0.999)
+    return scipy.stats.norm.ppf(grid, loc=loc, scale=scale)
+
+
+def cycle_interval(starting_value, num_frames, min_val, max_val):
+    """Values that cycle once through [min_val, max_val] (a triangle wave) from `starting_value`."""
+    starting_in_01 = (starting_value - min_val) / (max_val - min_val)
+    grid = np.linspace(starting_in_01, starting_in_01 + 2., num=num_frames, endpoint=False)
+    grid -= np.maximum(0, 2 * grid - 2)
+    grid += np.maximum(0, -2 * grid)
+    return grid * (max_val - min_val) + min_val
