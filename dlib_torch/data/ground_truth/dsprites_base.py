@@ -51,6 +51,10 @@ class DSpritesBase(ground_truth_data.GroundTruthData):
     def observation_shape(self):
         return self.data_shape
 
+    @property
+    def observations_are_deterministic(self):
+        return all(self.full_factor_sizes[i] == 1 for i in self.state_space.observation_factor_indices)
+
     def sample_factors(self, num, random_state):
         return self.state_space.sample_latent_factors(num, random_state)
 

@@ -31,6 +31,14 @@ class GroundTruthData(abc.ABC):
         """Names of the factors in factor order (factor_0, factor_1, ... unless a data set names them)."""
         return ["factor_{}".format(i) for i in range(self.num_factors)]
 
+    @property
+    def observations_are_deterministic(self):
+        """True when an observation is a fixed function of its factors (no nuisance factors, no noise).
+
+        Then the evaluation may encode each distinct factor combination once and reuse the code.
+        """
+        return False
+
     @abc.abstractmethod
     def sample_factors(self, num, random_state):
         """Samples a batch of factors Y: int64 array [num, num_factors]."""

@@ -118,6 +118,10 @@ class HeldOutData(ground_truth_data.GroundTruthData):
         return self.base.observation_shape
 
     @property
+    def observations_are_deterministic(self):
+        return self.base.observations_are_deterministic
+
+    @property
     def num_combinations(self):
         """Number of factor combinations on this side of the split."""
         return int(self._rows.size)
