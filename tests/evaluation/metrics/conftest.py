@@ -240,3 +240,17 @@ def toy_data():
 def representation(request):
     """(name, function) of each synthetic representation of ToyData."""
     return request.param, REPRESENTATIONS[request.param]
+
+
+@pytest.fixture
+def seed_reference_trees(reference, monkeypatch):
+    """Gives the reference's gradient-boosted trees a seed (it leaves them to the global RNG), for exact parity."""
+    from sklearn import ensemble
+
+    def seed(value):
+        def gradient_boosting_classifier():
+            return ensemble.GradientBoostingClassifier(random_state=int(value))
+        seeded_ensemble = types.SimpleNamespace(GradientBoostingClassifier=gradient_boosting_classifier)
+        for module in (reference.dci, reference.utils):
+            monkeypatch.setattr(module, "ensemble", seeded_ensemble)
+    return seed
