@@ -7,6 +7,7 @@ imported with a small stand-in for gin, so their configurables (same names as ou
 ...) never enter gin's registry and cannot make our gin bindings ambiguous.
 """
 import importlib
+import itertools
 import inspect
 import os
 import subprocess
@@ -15,6 +16,7 @@ import types
 
 import numpy as np
 import pytest
+import threadpoolctl
 from sklearn import linear_model
 from sklearn import multiclass
 from sklearn import svm
@@ -29,6 +31,13 @@ REFERENCE_METRICS = ["utils", "beta_vae", "factor_vae", "mig", "dci", "sap_score
 def _serial_fits(monkeypatch):
     """Fits run in-process unless a test asks for workers (the suite itself runs under xdist)."""
     monkeypatch.setenv("DTL_NUM_JOBS", "1")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _single_threaded_blas():
+    """The reference's fits get one BLAS thread too (as ours do): far faster for small problems."""
+    with threadpoolctl.threadpool_limits(limits=1, user_api="blas"):
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -236,6 +245,12 @@ def toy_data():
     return ToyData()
 
 
+@pytest.fixture
+def representations():
+    """Every synthetic representation of ToyData, by name."""
+    return dict(REPRESENTATIONS)
+
+
 @pytest.fixture(params=sorted(REPRESENTATIONS))
 def representation(request):
     """(name, function) of each synthetic representation of ToyData."""
@@ -244,12 +259,17 @@ def representation(request):
 
 @pytest.fixture
 def seed_reference_trees(reference, monkeypatch):
-    """Gives the reference's gradient-boosted trees a seed (it leaves them to the global RNG), for exact parity."""
+    """Gives the reference's gradient-boosted trees seeds (it leaves them to the global RNG), for exact parity.
+
+    `seed(seeds)`: one seed for every tree ensemble, or a list handed out in the order they are created.
+    """
     from sklearn import ensemble
 
-    def seed(value):
+    def seed(seeds):
+        seeds = iter(seeds) if np.ndim(seeds) else itertools.repeat(seeds)
+
         def gradient_boosting_classifier():
-            return ensemble.GradientBoostingClassifier(random_state=int(value))
+            return ensemble.GradientBoostingClassifier(random_state=int(next(seeds)))
         seeded_ensemble = types.SimpleNamespace(GradientBoostingClassifier=gradient_boosting_classifier)
         for module in (reference.dci, reference.utils):
             monkeypatch.setattr(module, "ensemble", seeded_ensemble)
