@@ -14,12 +14,16 @@ import subprocess
 import sys
 import types
 
+import gin
 import numpy as np
 import pytest
 import threadpoolctl
+from sklearn import ensemble
 from sklearn import linear_model
 from sklearn import multiclass
 from sklearn import svm
+
+from dlib_torch.data.ground_truth import ground_truth_data
 
 REFERENCE_REQUIREMENT = "disentanglement-lib==1.5"
 REFERENCE_METRICS = ["utils", "beta_vae", "factor_vae", "mig", "dci", "sap_score", "modularity_explicitness",
@@ -42,7 +46,6 @@ def _single_threaded_blas():
 
 @pytest.fixture(autouse=True)
 def _clean_gin():
-    import gin
     gin.clear_config()
     yield
     gin.clear_config()
@@ -186,8 +189,6 @@ def legacy_reference(reference, monkeypatch):
 # ---------------------------------------------------------------------------------------------------------
 # Synthetic data and representations for parity tests.
 
-from dlib_torch.data.ground_truth import ground_truth_data  # noqa: E402
-
 
 class ToyData(ground_truth_data.GroundTruthData):
     """Factors with 3, 4 and 5 values; an observation is the factors followed by 3 standard normal values.
@@ -263,7 +264,6 @@ def seed_reference_trees(reference, monkeypatch):
 
     `seed(seeds)`: one seed for every tree ensemble, or a list handed out in the order they are created.
     """
-    from sklearn import ensemble
 
     def seed(seeds):
         seeds = iter(seeds) if np.ndim(seeds) else itertools.repeat(seeds)
