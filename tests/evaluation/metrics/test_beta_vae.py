@@ -9,6 +9,18 @@ from dlib_torch.data.ground_truth import dummy_data
 from dlib_torch.evaluation.metrics import beta_vae
 
 
+def test_observations_are_encoded_in_large_batches(toy_data):
+    calls = []
+
+    def representation_function(observations):
+        calls.append(len(observations))
+        return observations[:, :3]
+
+    beta_vae.compute_beta_vae_sklearn(toy_data, representation_function, np.random.RandomState(0), batch_size=5,
+                                      num_train=300, num_eval=200)
+    assert calls == [2 * 5 * 300, 2 * 5 * 200]  # the reference makes 2 calls of 5 per point
+
+
 def test_reference_expectations():
     scores = beta_vae.compute_beta_vae_sklearn(dummy_data.IdentityObservationsData(), lambda x: x,
                                                np.random.RandomState(0), None, 5, 2000, 2000)
