@@ -105,6 +105,13 @@ def _kept_codes(mus_train, ys_train, mus_test, ys_test, num_factors_to_remove, c
     return kept_codes
 
 
+def compute_predictive_accuracy(x_train, y_train, x_test, y_test, predictor_fn, random_state=0):
+    """Train and test accuracy lists of one `predictor_fn()` per factor (x [N, D], y [K, N])."""
+    (train_accuracy, test_accuracy), = downstream_task.predictive_accuracies([(x_train, y_train, x_test, y_test)],
+                                                                             predictor_fn, random_state)
+    return train_accuracy, test_accuracy
+
+
 def _configured_correlation_measure():
     """The function bound to gin's `reduced_representation.correlation_measure`."""
     try:

@@ -6,6 +6,7 @@ metric modules import only numpy, scipy, scikit-learn, absl, six and `gin.tf` (T
 imported with a small stand-in for gin, so their configurables (same names as ours: `mig`, `discretizer`,
 ...) never enter gin's registry and cannot make our gin bindings ambiguous.
 """
+import functools
 import importlib
 import itertools
 import inspect
@@ -79,8 +80,7 @@ class GinStandIn(types.ModuleType):
                     raise TypeError("reference {} needs {}".format(name, missing))
                 return function(*args, **kwargs)
 
-            configured.__wrapped__ = function
-            return configured
+            return functools.update_wrapper(configured, function)
         return decorate
 
 

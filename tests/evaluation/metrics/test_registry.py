@@ -1,5 +1,7 @@
 """The reference's own metric gin files configure our metrics: same gin names, parameters and result keys."""
 import glob
+import importlib
+import inspect
 import os
 
 import gin
@@ -50,3 +52,31 @@ def test_reference_test_configs_run(reference, toy_data, config_name):
     metric = registry.EVALUATION_FUNCTIONS[_parse_metric_lines(path)]
     scores = metric(toy_data, lambda x: x[:, 1:5], np.random.RandomState(0), artifact_dir=None)
     assert scores and all(isinstance(value, (int, float)) and np.isfinite(value) for value in scores.values())
+
+
+def _public_functions(module):
+    return {name: function for name, function in vars(module).items()
+            if callable(function) and not name.startswith("_") and getattr(function, "__module__", None) ==
+            module.__name__}
+
+
+def test_every_public_reference_function_exists_with_its_signature(reference):
+    """Our modules offer the reference's public functions; its parameters come first, in order, with the same
+    defaults (parameters we add come after them)."""
+    checked = 0
+    for name in ["utils", "beta_vae", "factor_vae", "mig", "dci", "sap_score", "modularity_explicitness", "irs",
+                 "unsupervised_metrics", "downstream_task", "reduced_downstream_task", "strong_downstream_task",
+                 "fairness"]:
+        ours = importlib.import_module("dlib_torch.evaluation.metrics." + name)
+        for function_name, theirs in _public_functions(getattr(reference, name)).items():
+            assert hasattr(ours, function_name), "{}.{}".format(name, function_name)
+            their_params = list(inspect.signature(theirs).parameters.values())
+            our_params = list(inspect.signature(getattr(ours, function_name)).parameters.values())[:len(their_params)]
+            assert [p.name for p in our_params] == [p.name for p in their_params], function_name
+            for our_param, their_param in zip(our_params, their_params):
+                if their_param.default is reference.gin.REQUIRED:
+                    assert our_param.default is gin.REQUIRED, (function_name, our_param.name)
+                else:
+                    assert our_param.default == their_param.default, (function_name, our_param.name)
+            checked += 1
+    assert checked == 44  # all of them, gin-configurable or not
