@@ -78,6 +78,7 @@ def _sample_points(ground_truth_data, representation_function, batch_size, num_p
             yield ground_truth_data.sample_observations_from_factors(factors2, random_state)
 
     code_batches = utils.encode_batches(observation_batches(), representation_function)
+    # zip over one iterator twice pairs its consecutive items: the codes of batch 1 and batch 2 of each point.
     features = [np.mean(np.abs(codes1 - codes2), axis=0) for codes1, codes2 in zip(code_batches, code_batches)]
     return np.array(features, dtype=np.float64), labels
 

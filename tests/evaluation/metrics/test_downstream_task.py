@@ -40,10 +40,9 @@ def test_parity_with_boosted_trees(reference, seed_reference_trees, toy_data, re
 # Cross-validated one-vs-rest logistic regressions are slow (50 fits per class): small sets, two representations.
 @pytest.mark.parametrize("sklearn_version", ["0.20", "installed"])
 @pytest.mark.parametrize("representation_name", ["rotated", "noise"])
-def test_parity_with_logistic_regression(reference, legacy_reference, toy_data, representations,
-                                         representation_name, sklearn_version, monkeypatch):
-    if sklearn_version == "installed":  # undo the legacy_reference fixture's patches
-        monkeypatch.undo()
+def test_parity_with_logistic_regression(request, toy_data, representations, representation_name,
+                                         sklearn_version):
+    reference = request.getfixturevalue("legacy_reference" if sklearn_version == "0.20" else "reference")
     representation_function = representations[representation_name]
     gin.parse_config(["predictor.predictor_fn = @logistic_regression_cv",
                       "sklearn_defaults.version = '{}'".format(sklearn_version)])

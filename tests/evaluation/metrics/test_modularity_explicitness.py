@@ -49,10 +49,8 @@ def test_reference_expectations(representation_function, num_points, low, high):
 
 
 @pytest.mark.parametrize("sklearn_version", ["0.20", "installed"])
-def test_parity_with_reference(reference, legacy_reference, toy_data, representation, sklearn_version,
-                               monkeypatch):
-    if sklearn_version == "installed":  # undo the legacy_reference fixture's patches
-        monkeypatch.undo()
+def test_parity_with_reference(request, toy_data, representation, sklearn_version):
+    reference = request.getfixturevalue("legacy_reference" if sklearn_version == "0.20" else "reference")
     _, representation_function = representation
     gin.parse_config(["discretizer.discretizer_fn = @histogram_discretizer", "discretizer.num_bins = 20",
                       "sklearn_defaults.version = '{}'".format(sklearn_version)])
