@@ -137,6 +137,8 @@ def reference(reference_modules):
 
 # ---------------------------------------------------------------------------------------------------------
 # scikit-learn 0.20's defaults, for running the reference as it ran in the study (see utils.sklearn_defaults).
+# scikit-learn 0.20 has no wheels for this Python, so these re-create its estimators with today's classes; the
+# "installed" parity tests compare with the unmodified reference.
 
 class _LegacyLogisticRegression:
     """sklearn 0.20's LogisticRegression(): liblinear, one-vs-rest, one seed draw from a RandomState at fit."""
