@@ -1,0 +1,82 @@
+"""The reference's own metric gin files configure our metrics: same gin names, parameters and result keys."""
+import glob
+import importlib
+import inspect
+import os
+
+import gin
+import numpy as np
+import pytest
+
+from dlib_torch.evaluation.metrics import registry
+
+STUDY_CONFIGS = ["unsupervised_study_v1/metric_configs/*.gin", "fairness_study_v1/metric_configs/*.gin",
+                 "abstract_reasoning_study_v1/stage1/metric_configs/*.gin", "sample/irs/*.gin"]
+TEST_CONFIGS = "tests/evaluation/evaluate_test_configs/*.gin"
+
+
+def _reference_configs(reference, pattern):
+    root = os.path.join(os.path.dirname(reference.utils.__file__), "..", "..", "config")
+    paths = sorted(glob.glob(os.path.join(root, pattern)))
+    assert paths, pattern
+    return paths
+
+
+def _parse_metric_lines(path):
+    """Parses a metric config without the evaluate stage's lines; returns the chosen metric's gin name."""
+    evaluation_fn = None
+    for line in open(path).read().splitlines():
+        line = line.strip()
+        if line.startswith("evaluation.evaluation_fn"):
+            evaluation_fn = line.split("@")[1].strip().rstrip("()")
+        elif line and not line.startswith(("#", "evaluation.", "dataset.")):
+            gin.parse_config(line)
+    return evaluation_fn
+
+
+def test_study_configs_bind_our_metrics(reference):
+    paths = [path for pattern in STUDY_CONFIGS for path in _reference_configs(reference, pattern)]
+    for path in paths:
+        gin.clear_config()
+        assert _parse_metric_lines(path) in registry.EVALUATION_FUNCTIONS, path
+    assert len(paths) == 9 + 10 + 9 + 1
+
+
+@pytest.mark.parametrize("config_name", ["beta_vae", "dci", "downstream_task_boosted_trees",
+                                         "downstream_task_logistic_regression", "factor_vae", "fairness", "irs",
+                                         "mig", "modularity_explicitness", "reduced_downstream_task", "sap_score",
+                                         "unsupervised"])
+def test_reference_test_configs_run(reference, toy_data, config_name):
+    """The reference's evaluation test configs (100 points each) run end to end on a small data set."""
+    path, = [p for p in _reference_configs(reference, TEST_CONFIGS) if os.path.basename(p) == config_name + ".gin"]
+    metric = registry.EVALUATION_FUNCTIONS[_parse_metric_lines(path)]
+    scores = metric(toy_data, lambda x: x[:, 1:5], np.random.RandomState(0), artifact_dir=None)
+    assert scores and all(isinstance(value, (int, float)) and np.isfinite(value) for value in scores.values())
+
+
+def _public_functions(module):
+    return {name: function for name, function in vars(module).items()
+            if callable(function) and not name.startswith("_") and getattr(function, "__module__", None) ==
+            module.__name__}
+
+
+def test_every_public_reference_function_exists_with_its_signature(reference):
+    """Our modules offer the reference's public functions; its parameters come first, in order, with the same
+    defaults (parameters we add come after them)."""
+    checked = 0
+    for name in ["utils", "beta_vae", "factor_vae", "mig", "dci", "sap_score", "modularity_explicitness", "irs",
+                 "unsupervised_metrics", "downstream_task", "reduced_downstream_task", "strong_downstream_task",
+                 "fairness"]:
+        ours = importlib.import_module("dlib_torch.evaluation.metrics." + name)
+        for function_name, theirs in _public_functions(getattr(reference, name)).items():
+            assert hasattr(ours, function_name), "{}.{}".format(name, function_name)
+            their_params = list(inspect.signature(theirs).parameters.values())
+            our_params = list(inspect.signature(getattr(ours, function_name)).parameters.values())[:len(their_params)]
+            assert [p.name for p in our_params] == [p.name for p in their_params], function_name
+            for our_param, their_param in zip(our_params, their_params):
+                if their_param.default is reference.gin.REQUIRED:
+                    assert our_param.default is gin.REQUIRED, (function_name, our_param.name)
+                else:
+                    assert our_param.default == their_param.default, (function_name, our_param.name)
+            checked += 1
+    assert checked == 44  # all of them, gin-configurable or not
