@@ -25,18 +25,18 @@ class Optimizer:
         self.torch_optimizer.zero_grad(set_to_none=True)
 
     def step(self, global_step):
-        """Applies the gradients; the learning rate is the schedule's value at `global_step` (TF's read)."""
+        """Applies the gradients with the learning rate at `global_step` (TF reads it before incrementing)."""
         if self.learning_rate_fn is not None:
-            self.set_learning_rate(self.learning_rate_fn(global_step=global_step))
+            learning_rate = self.learning_rate_at(global_step)
+            for group in self.torch_optimizer.param_groups:
+                group["lr"] = learning_rate
         self.torch_optimizer.step()
 
-    def set_learning_rate(self, learning_rate):
-        for group in self.torch_optimizer.param_groups:
-            group["lr"] = float(learning_rate)
-
-    @property
-    def learning_rate(self):
-        return self.torch_optimizer.param_groups[0]["lr"]
+    def learning_rate_at(self, global_step):
+        """The learning rate used at `global_step`: the schedule's value, or the optimizer's constant rate."""
+        if self.learning_rate_fn is None:
+            return self.torch_optimizer.param_groups[0]["lr"]
+        return float(self.learning_rate_fn(global_step=global_step))
 
     def state_dict(self):
         return self.torch_optimizer.state_dict()
