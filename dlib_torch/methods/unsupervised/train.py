@@ -109,7 +109,7 @@ def train(model_dir, overwrite=False, model=gin.REQUIRED, training_steps=gin.REQ
     random_state = np.random.RandomState(random_seed)
     train_random_state = np.random.RandomState(random_state.randint(2**32))
     eval_seed = random_state.randint(2**32)
-    dataset = splits.apply_held_out_split(named_data.get_named_ground_truth_data())
+    dataset = load_training_data()
     torch.manual_seed(random_seed)
     model.build(dataset.observation_shape, dataset.factors_num_values)
     model.to(device)
@@ -145,6 +145,11 @@ def train(model_dir, overwrite=False, model=gin.REQUIRED, training_steps=gin.REQ
                             global_step, device)
     results_dict["elapsed_time"] = time.time() - experiment_timer
     results.update_result_directory(os.path.join(model_dir, "results"), "train", results_dict)
+
+
+def load_training_data():
+    """The data set training samples from: `dataset.name`, restricted to the kept side of `held_out.split`."""
+    return splits.apply_held_out_split(named_data.get_named_ground_truth_data())
 
 
 def training_loop(model, model_optimizers, dataset, random_state, batch_size, training_steps, global_step, device,
@@ -251,7 +256,8 @@ def _crossed(previous_step, step, every):
 def _config_fingerprint():
     """The parsed gin config, without the settings that do not change results (so a resume may alter them)."""
     lines = gin.config_str().splitlines()
-    return "\n".join(line for line in lines if not line.startswith("training_runtime."))
+    return "\n".join(line for line in lines
+                     if line.strip() and not line.startswith("#") and not line.startswith("training_runtime."))
 
 
 def _check_model_runs(model, dataset, batch_size, device):
