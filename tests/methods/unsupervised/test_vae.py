@@ -209,3 +209,20 @@ def test_unknown_dip_type_is_a_config_error():
     from dlib_torch.utils.errors import ConfigError
     with pytest.raises(ConfigError, match="dip_type"):
         vae.DIPVAE(lambda_od=1., lambda_d_factor=1., dip_type="iii")
+
+
+def test_subclass_written_like_the_reference_examples_builds_without_super_init():
+    class LegacyStyleVAE(vae.BaseVAE):
+        def __init__(self, gamma):  # no super().__init__(), as the reference's TF examples
+            self.gamma = gamma
+
+        def regularizer(self, kl_loss, z_mean, z_logvar, z_sampled):
+            return self.gamma * kl_loss
+
+    gin.parse_config(["encoder.num_latent = 2", "encoder.encoder_fn = @test_encoder",
+                      "decoder.decoder_fn = @test_decoder", "reconstruction_loss.loss_fn = @bernoulli_loss"])
+    model = LegacyStyleVAE(gamma=2.).build([4, 4, 1])
+    assert model.gamma == 2. and len(list(model.parameters())) == 6
+    with torch.no_grad():
+        (loss,), scalars = model.model_fn(torch.rand(3, 4, 4, 1), global_step=0)
+    assert float(scalars["regularizer"]) == pytest.approx(2. * float(scalars["kl_loss"]))
