@@ -237,7 +237,7 @@ def _stack_scalars(scalars):
 def _mean_scalars(names, pending_scalars):
     """Means of the pending scalars; raises TrainingDivergedError naming the first step with a NaN or inf."""
     steps = [step for step, _ in pending_scalars]
-    values = torch.stack([v.cpu() for _, v in pending_scalars])
+    values = torch.stack([v for _, v in pending_scalars]).cpu()  # one copy, one synchronisation
     finite = torch.isfinite(values)
     if not bool(finite.all()):
         row, column = [int(i) for i in torch.nonzero(~finite)[0]]

@@ -353,3 +353,12 @@ def test_scalars_are_logged_as_json_lines(tmp_path):
     assert [r["global_step"] for r in records] == [3, 6, 7]
     assert {"loss", "reconstruction_loss", "elbo", "regularizer", "kl_loss", "steps_per_second"} <= set(records[0])
     assert (model_dir / "tensorboard").exists() == (importlib.util.find_spec("tensorboard") is not None)
+
+
+def test_checkpoints_are_also_written_every_few_minutes(tmp_path):
+    """A report accompanies every checkpoint; with a zero-minute interval, every step checkpoints."""
+    for minutes, expected_reports in [(0, [1, 2, 3]), (10, [3])]:
+        model_dir = tmp_path / "minutes_{}".format(minutes)
+        _train(model_dir, ["training_runtime.checkpoint_every_minutes = {}".format(minutes)])
+        with open(model_dir / "scalars.jsonl") as f:
+            assert [json.loads(line)["global_step"] for line in f] == expected_reports
