@@ -56,6 +56,7 @@ def save(path, model, optimizers, data_random_state, global_step, elapsed_time, 
     state = {
         "global_step": int(global_step),
         "elapsed_time": float(elapsed_time),
+        "num_threads": torch.get_num_threads(),  # CPU results are bitwise reproducible for a fixed thread count
         "config_fingerprint": config_fingerprint,
         "model": model.state_dict(),
         "optimizers": [optimizer.state_dict() for optimizer in optimizers],

@@ -42,6 +42,7 @@ class TrainingDivergedError(UserError):
 
 @dataclasses.dataclass
 class RuntimeSettings:
+    """The `training_runtime` settings of a run."""
     device: str
     checkpoint_every_steps: int
     checkpoint_every_minutes: float
@@ -128,15 +129,21 @@ def train(model_dir, overwrite=False, model=gin.REQUIRED, training_steps=gin.REQ
         checkpoint.restore(state, model, model_optimizers, train_random_state)
         global_step, previous_elapsed = state["global_step"], state["elapsed_time"]
         logging.info("Resuming %s from its checkpoint at global step %d", model_dir, global_step)
+        if state["num_threads"] != torch.get_num_threads():
+            logging.warning("The checkpoint was written with %d CPU threads and this run uses %d; CPU results "
+                            "may then differ in the last bits from an uninterrupted run",
+                            state["num_threads"], torch.get_num_threads())
     training_log.truncate_scalars(model_dir, global_step)
     experiment_timer = time.time() - previous_elapsed
+
+    def save_checkpoint(step):
+        checkpoint.save(path, model, model_optimizers, train_random_state, step, time.time() - experiment_timer,
+                        fingerprint)
 
     log = training_log.TrainingLog(model_dir, training_steps, global_step)
     try:
         global_step = training_loop(model, model_optimizers, dataset, train_random_state, batch_size,
-                                    training_steps, global_step, device, runtime, log,
-                                    lambda step: checkpoint.save(path, model, model_optimizers, train_random_state,
-                                                                 step, time.time() - experiment_timer, fingerprint))
+                                    training_steps, global_step, device, runtime, log, save_checkpoint)
     finally:
         log.close()
 
@@ -165,12 +172,11 @@ def training_loop(model, model_optimizers, dataset, random_state, batch_size, tr
         while global_step < training_steps:
             factors, observations = sample_batch(dataset, batch_size, random_state, model.needs_factors, device)
             objectives, scalars = model.model_fn(observations, global_step, factors=factors)
+            # One forward pass; each objective then updates only its own optimizer's parameters (TF's var_list).
             for optimizer in model_optimizers:
                 optimizer.zero_grad()
             for i, (objective, optimizer) in enumerate(zip(objectives, model_optimizers)):
-                # Each objective updates only its optimizer's parameters (TF's var_list), from one forward pass.
-                several = len(objectives) > 1
-                objective.backward(inputs=optimizer.parameters if several else None,
+                objective.backward(inputs=optimizer.parameters if len(objectives) > 1 else None,
                                    retain_graph=i + 1 < len(objectives))
             for optimizer in model_optimizers:
                 optimizer.step(global_step)
@@ -265,6 +271,7 @@ def _check_model_runs(model, dataset, batch_size, device):
     errors (a missing binding, an architecture that does not fit the images) surface before any work."""
     cuda_devices = [device.index if device.index is not None else torch.cuda.current_device()] \
         if device.type == "cuda" else []
+    model.eval()  # layers with running statistics keep them
     with torch.random.fork_rng(devices=cuda_devices), torch.no_grad():
         factors, observations = sample_batch(dataset, min(batch_size, 2), np.random.RandomState(0),
                                              model.needs_factors, device)
@@ -277,3 +284,4 @@ def _check_model_runs(model, dataset, batch_size, device):
                 raise
             raise ConfigError("the configured model cannot process a batch of {} observations: {}".format(
                 list(dataset.observation_shape), " ".join(str(e).split()))) from e
+    model.train()
