@@ -12,6 +12,7 @@ A model is an `nn.Module` that `train` drives through a few methods:
 """
 import copy
 import os
+import warnings
 
 import torch
 from torch import nn
@@ -49,9 +50,12 @@ def export_as_torchscript(modules, export_dir):
         module = copy.deepcopy(module).cpu().eval()
         for parameter in module.parameters():
             parameter.requires_grad_(False)
-        try:
-            compiled = torch.jit.script(module)
-        except Exception:  # TorchScript rejects some Python; tracing records the operations instead
-            compiled = torch.jit.trace(module, example_input.cpu())
-        with atomic.atomic_path(os.path.join(export_dir, file_name)) as tmp:
-            torch.jit.save(compiled, tmp)
+        with warnings.catch_warnings():
+            # TorchScript is the export format DESIGN §3 promises; recent torch versions call it deprecated.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            try:
+                compiled = torch.jit.script(module)
+            except Exception:  # TorchScript rejects some Python; tracing records the operations instead
+                compiled = torch.jit.trace(module, example_input.cpu())
+            with atomic.atomic_path(os.path.join(export_dir, file_name)) as tmp:
+                torch.jit.save(compiled, tmp)

@@ -362,3 +362,16 @@ def test_checkpoints_are_also_written_every_few_minutes(tmp_path):
         _train(model_dir, ["training_runtime.checkpoint_every_minutes = {}".format(minutes)])
         with open(model_dir / "scalars.jsonl") as f:
             assert [json.loads(line)["global_step"] for line in f] == expected_reports
+
+
+def test_export_traces_a_user_module_that_torchscript_cannot_compile(tmp_path):
+    from dlib_torch.methods.unsupervised import gaussian_encoder_model
+
+    class NotScriptable(torch.nn.Module):
+        def forward(self, x):
+            return torch.stack([row * len(str(i)) for i, row in enumerate(x)])  # str() of an int: not TorchScript
+
+    example = torch.ones(3, 2)
+    gaussian_encoder_model.export_as_torchscript({"m.pt": (NotScriptable(), example)}, str(tmp_path))
+    loaded = torch.jit.load(str(tmp_path / "m.pt"))
+    torch.testing.assert_close(loaded(example), NotScriptable()(example))
