@@ -2,7 +2,7 @@
 
     python benchmarks/bench_train.py [--steps=200] [--warmup=20] [--rounds=3] [--batch_size=64]
                                      [--model=vae] [--architecture=conv] [--dataset=dsprites_procedural]
-                                     [--device=auto]
+                                     [--device=auto] [--threads=N]
 
 The real loop is `train.training_loop` as `dtl_train` runs it: i.i.d. sampling from the data set, forward,
 losses, backward, optimizer steps, scalars kept for the reports, signal checks, progress log, scalars file,
@@ -106,7 +106,10 @@ def main(argv=None):
     parser.add_argument("--architecture", choices=sorted(ARCHITECTURES), default="conv")
     parser.add_argument("--dataset", default="dsprites_procedural")
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
 
     model, optimizers, dataset, device = build(args)
     random_state = np.random.RandomState(0)
