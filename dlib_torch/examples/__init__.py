@@ -1,0 +1,1 @@
+"""Runnable examples of using dlib_torch as a library."""

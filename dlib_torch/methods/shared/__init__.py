@@ -1,0 +1,1 @@
+"""Pieces shared by the training methods: architectures, reconstruction losses, optimizers."""

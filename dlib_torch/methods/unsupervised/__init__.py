@@ -1,0 +1,1 @@
+"""Unsupervised disentanglement models and their training stage (`dtl_train`)."""

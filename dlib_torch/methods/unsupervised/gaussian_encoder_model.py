@@ -1,0 +1,61 @@
+"""What every trainable model offers the training stage, and the TorchScript export of its parts.
+
+A model is an `nn.Module` that `train` drives through a few methods:
+  build(observation_shape, factors_num_values)   creates the layers (called once, after seeding torch);
+  make_optimizers()                              -> list of `optimizers.Optimizer`;
+  model_fn(observations, global_step, factors)   -> (objectives, scalars): one loss per optimizer, each
+                                                    minimised over that optimizer's parameters only, and the
+                                                    scalars the stage logs and evaluates (reference keys);
+  global_step_increment                          how much one iteration advances the global step;
+  needs_factors                                  whether model_fn takes the batch's factors;
+  exported_modules()                             {file name in exported/: (module, example input)} (DESIGN §3).
+"""
+import copy
+import os
+import warnings
+
+import torch
+from torch import nn
+
+from dlib_torch.utils import atomic
+
+
+class GaussianEncoderModel(nn.Module):
+    """Base class of models with a Gaussian encoder q(z|x) and a decoder p(x|z)."""
+
+    needs_factors = False
+    global_step_increment = 1
+
+    def gaussian_encoder(self, observations):
+        """Images [B, H, W, C] -> (mean, log variance), each [B, num_latent]."""
+        raise NotImplementedError()
+
+    def decode(self, latent_tensor):
+        """Latents [B, num_latent] -> image logits [B, H, W, C]."""
+        raise NotImplementedError()
+
+    def sample_from_latent_distribution(self, z_mean, z_logvar):
+        """Samples z = mean + exp(logvar / 2) * eps with eps ~ N(0, I) (the torch global generator)."""
+        return z_mean + torch.exp(z_logvar / 2) * torch.randn_like(z_mean)
+
+
+def export_as_torchscript(modules, export_dir):
+    """Saves each module of {file name: (module, example input)} as TorchScript in `export_dir`, atomically.
+
+    Modules are scripted on the CPU (traced on the example input if a user's module cannot be scripted);
+    the files load with plain `torch.jit.load`, without dlib_torch.
+    """
+    os.makedirs(export_dir, exist_ok=True)
+    for file_name, (module, example_input) in modules.items():
+        module = copy.deepcopy(module).cpu().eval()
+        for parameter in module.parameters():
+            parameter.requires_grad_(False)
+        with warnings.catch_warnings():
+            # TorchScript is the export format DESIGN §3 promises; recent torch versions call it deprecated.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            try:
+                compiled = torch.jit.script(module)
+            except Exception:  # TorchScript rejects some Python; tracing records the operations instead
+                compiled = torch.jit.trace(module, example_input.cpu())
+            with atomic.atomic_path(os.path.join(export_dir, file_name)) as tmp:
+                torch.jit.save(compiled, tmp)
