@@ -13,9 +13,10 @@ PAIR_GAP_PX = 2  # between an image and its reconstruction
 BLOCK_GAP_PX = 30  # between the training block and the held-out block
 
 
-def save_held_out_panel(image_path, data, split, train_predicate, reconstruct, random_state, num_examples=16,
-                        num_error_examples=256, reconstruction_name="reconstruction"):
-    """Writes the picture and returns {"train_mse": ..., "test_mse": ...}.
+def save_held_out_panel(image_path, data, split, train_predicate, reconstruct, random_state, trained_side="train",
+                        num_examples=16, num_error_examples=256, reconstruction_name="reconstruction"):
+    """Writes the picture (trained-on combinations left, the others right); returns the error of each side of
+    the split, {"train_mse": ..., "test_mse": ...}.
 
     Args:
       image_path: the image file to write.
@@ -23,13 +24,17 @@ def save_held_out_panel(image_path, data, split, train_predicate, reconstruct, r
       split, train_predicate: the held-out split as in `splits.held_out_split`.
       reconstruct: function (observations, factors) -> images in [0, 1] of the same shape.
       random_state: numpy RandomState; each side draws `num_error_examples` combinations from it.
+      trained_side: the side of the split the model was trained on (`held_out.side`).
       num_examples: examples shown per side (the first of those drawn).
       num_error_examples: examples per side over which the mean squared error is measured.
       reconstruction_name: what the right image of each pair is, for the title.
     """
     train_data, test_data = splits.held_out_split(data, split, train_predicate)
+    sides = [(train_data, "train"), (test_data, "test")]
+    if trained_side == "test":
+        sides.reverse()
     blocks, errors = [], {}
-    for side_data, side, label in ((train_data, "train", "training"), (test_data, "test", "held-out")):
+    for (side_data, side), label in zip(sides, ("training", "held-out")):
         factors = side_data.sample_factors(num_error_examples, random_state)
         observations = np.asarray(side_data.sample_observations_from_factors(factors, random_state), np.float32)
         reconstructions = np.asarray(reconstruct(observations, factors), np.float32)

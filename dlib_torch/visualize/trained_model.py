@@ -1,7 +1,7 @@
 """What the visualisations need to know about a trained model, read from its records and exported modules.
 
 The facts come from `<model_dir>/results/gin/train.gin`, parsed as a file (never from live gin state):
-`dataset.name`, `held_out.split` (+ `held_out.train_predicate`), `reconstruction_loss.activation`,
+`dataset.name`, `held_out.split` (+ `.train_predicate`, `.side`), `reconstruction_loss.activation`,
 `encoder.num_latent` and `model.model`. The networks are the TorchScript exports of DESIGN §3.
 """
 import ast
@@ -42,6 +42,7 @@ class TrainedModel:
     num_latent: Optional[int]  # None for the ground-truth decoder (its input is the factors)
     held_out_split: Optional[str]
     held_out_train_predicate: Optional[str]
+    held_out_side: str  # the side of the split the model was trained on ('train' unless set otherwise)
 
     @property
     def gin_path(self):
@@ -82,6 +83,7 @@ def read_trained_model(model_dir):
         num_latent=None if is_gt_decoder else int(value("encoder.num_latent")),
         held_out_split=value("held_out.split", required=False),
         held_out_train_predicate=value("held_out.train_predicate", required=False),
+        held_out_side=value("held_out.side", required=False) or "train",
     )
 
 

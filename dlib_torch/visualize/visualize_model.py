@@ -93,7 +93,7 @@ def visualize(model_dir, output_dir, overwrite=False, num_animations=5, num_fram
             # Its own seed, so the outputs above draw exactly what the reference draws.
             errors = held_out_panel.save_held_out_panel(
                 os.path.join(output_dir, "held_out", "train_vs_held_out.png"), dataset, model.held_out_split,
-                model.held_out_train_predicate, reconstruct, np.random.RandomState(0),
+                model.held_out_train_predicate, reconstruct, np.random.RandomState(0), model.held_out_side,
                 reconstruction_name="decode of its factors" if model.is_gt_decoder else "reconstruction (z = mean)")
             results_dict.update({"held_out_" + key: value for key, value in errors.items()})
         results_dict["elapsed_time"] = time.time() - start_time
