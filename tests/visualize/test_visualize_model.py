@@ -20,8 +20,8 @@ from dlib_torch.visualize import visualize_util
 TEST_GIN = os.path.join(os.path.dirname(__file__), "visualize_test.gin")
 KINDS = ["std_gaussian_cycle", "fitted_gaussian_cycle", "fixed_interval_cycle", "conf_interval_cycle",
          "minmax_interval_cycle"]
-FAST = {"num_points_irs": 300}
-HELD_OUT_MIN_X = 29  # posX index 16 puts a sprite's centre at x = 32 px; shapes shift their centroid a little  # the interventional-effect plots take time per point and per subplot
+FAST = {"num_points_irs": 300}  # the interventional-effect plots take time per point and per subplot
+HELD_OUT_MIN_X = 29  # posX index 16 puts a sprite's centre at x = 32 px; shapes shift their centroid a little
 
 
 @pytest.fixture(scope="module", autouse=True)
