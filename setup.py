@@ -5,6 +5,7 @@ import setuptools
 STAGES = {
     "dtl_visualize_dataset": "dlib_torch.cli.visualize_dataset:run",
     "dtl_train": "dlib_torch.cli.train:run",
+    "dtl_visualize": "dlib_torch.cli.visualize:run",
 }
 
 setuptools.setup(

@@ -1,0 +1,36 @@
+"""dtl_visualize: pictures of a trained model (disentanglement_lib's dlib_visualize).
+
+Example: dtl_visualize --model_dir=output/model --output_dir=output/visualizations
+
+Writes reconstructions, samples, latent traversals, traversal animations, interventional effects and, for
+a model trained on a held-out split, training versus held-out reconstructions (see
+dlib_torch/visualize/visualize_model.py). Exit status: 0 done, 2 bad input (one-line error).
+"""
+from absl import flags
+
+from dlib_torch.cli import common
+
+
+def main(argv):
+    del argv
+    from dlib_torch.visualize import visualize_model
+    f = flags.FLAGS
+    visualize_model.visualize(f.model_dir, f.output_dir, f.overwrite, num_animations=f.num_animations,
+                              num_frames=f.num_frames, fps=f.fps, num_points_irs=f.num_points_irs)
+
+
+def run():
+    flags.DEFINE_string("model_dir", None, "Directory of a trained model (a finished dtl_train run).")
+    flags.DEFINE_string("output_dir", None, "Directory in which to write the visualizations.")
+    flags.DEFINE_boolean("overwrite", False, "Replace --output_dir if it already exists.")
+    flags.DEFINE_integer("num_animations", 5, "Number of base codes animated per kind of latent cycle.")
+    flags.DEFINE_integer("num_frames", 20, "Frames per animation.")
+    flags.DEFINE_integer("fps", 10, "Frames per second of the animations.")
+    flags.DEFINE_integer("num_points_irs", 10000, "Number of points of the interventional-effect plots.")
+    flags.mark_flag_as_required("model_dir")
+    flags.mark_flag_as_required("output_dir")
+    common.run_main(main, "dtl_visualize")
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,121 @@
+"""Interventional effects: how each latent responds when one factor is intervened on, the others kept.
+
+The plots of disentanglement_lib's visualize_irs.py, from the authors of "Robustly Disentangled Causal
+Mechanisms: Validating Deep Representations for Interventional Robustness" (Suter et al., 2019,
+https://arxiv.org/abs/1811.00007). Drawn on a matplotlib `Figure` (Agg), without pyplot's global state.
+"""
+import os
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from dlib_torch.utils import atomic
+
+COLORS = ["b", "y", "g", "r", "c", "m", "k"]
+# The reference gives every value of the kept factor a legend entry; beyond this many they hide the plot.
+MAX_LEGEND_ENTRIES = 10
+
+
+def interventional_robustness(gen_factors, latents, diff_quantile=0.99):
+    """Each latent's parent factor and IRS, as the IRS metric's `scalable_disentanglement_score` computes them.
+
+    Args:
+      gen_factors: factors [N, K] (discrete values).
+      latents: codes [N, D].
+      diff_quantile: quantile of the deviations from E[z | factor = v] taken as their maximum.
+
+    Returns:
+      (parents [D] ints, scores [D] floats); a latent that never varies gets parent 0 and score 0 (the
+      reference divides by zero there).
+    """
+    gen_factors = np.asarray(gen_factors)
+    latents = np.asarray(latents, dtype=np.float64)
+    max_deviations = np.max(np.abs(latents - latents.mean(axis=0)), axis=0)
+    cum_deviations = np.zeros([latents.shape[1], gen_factors.shape[1]])
+    for i in range(gen_factors.shape[1]):
+        values = np.unique(gen_factors[:, i])
+        for value in values:
+            match = latents[gen_factors[:, i] == value]
+            deviations = np.abs(match - match.mean(axis=0))
+            cum_deviations[:, i] += np.percentile(deviations, q=diff_quantile * 100, axis=0)
+        cum_deviations[:, i] /= len(values)
+    varies = max_deviations > 0
+    irs_matrix = np.zeros_like(cum_deviations)
+    irs_matrix[varies] = 1.0 - cum_deviations[varies] / max_deviations[varies, np.newaxis]
+    return irs_matrix.argmax(axis=1), irs_matrix.max(axis=1)
+
+
+def vis_all_interventional_effects(gen_factors, latents, output_dir):
+    """Writes `output_dir/interventional_effect.png`: one plot per (latent, factor), latents as rows.
+
+    A latent's cell at its parent factor shows E[z | factor] (mean, median, +-1 std) and its IRS in the
+    title; the other cells show E[z | parent, factor] as the factor is intervened on, one line per value of
+    the parent. Each cell is 3x3 inches (the reference made the whole figure 3*num_factors inches square).
+    """
+    gen_factors = np.asarray(gen_factors)
+    latents = np.asarray(latents)
+    parents, scores = interventional_robustness(gen_factors, latents)
+    num_latents, num_factors = latents.shape[1], gen_factors.shape[1]
+    fig = Figure(figsize=(3.0 * num_factors, 3.0 * num_latents))
+    axes = fig.subplots(num_latents, num_factors, sharex="col", sharey="row", squeeze=False)
+    for j in range(num_factors):
+        for latent in range(num_latents):
+            ax = axes[latent, j]
+            is_parent = parents[latent] == j
+            visualize_interventional_effect(gen_factors, latents, latent, parents[latent], j,
+                                            no_conditioning=is_parent, ax=ax)
+            ax.set_title("Parent={}, IRS = {:1.2}".format(parents[latent], scores[latent]) if is_parent else "")
+    fig.tight_layout()
+    with atomic.atomic_path(os.path.join(output_dir, "interventional_effect.png")) as tmp:
+        fig.savefig(tmp, format="png")
+
+
+def visualize_interventional_effect(gen_factors, latents, latent_dim, const_factor_idx, intervened_factor_idx,
+                                    no_conditioning=False, ax=None, plot_legend=True, plot_scatter=True):
+    """Draws one cell: latent `latent_dim` against factor `intervened_factor_idx`.
+
+    Points are coloured by the value of factor `const_factor_idx`. With `no_conditioning`, draws
+    E[z | g_j], its median and +-1 standard deviation; otherwise E[z | g_i, g_j] as a function of g_j, one
+    line per value g_i of the kept factor. Returns the axes (a new figure's when `ax` is None).
+    """
+    if ax is None:
+        ax = Figure(figsize=(10, 7)).subplots()
+    kept = np.asarray(gen_factors)[:, const_factor_idx]
+    intervened = np.asarray(gen_factors)[:, intervened_factor_idx]
+    z = np.asarray(latents)[:, latent_dim]
+    g_is, kept_index = np.unique(kept, return_inverse=True)
+    g_js, intervened_index = np.unique(intervened, return_inverse=True)
+
+    if plot_scatter:
+        # One marker series per colour: the same picture as a scatter plot, several times faster to draw.
+        for i in range(len(g_is)):
+            ax.plot(intervened[kept_index == i], z[kept_index == i], linestyle="none", marker="o", markersize=6,
+                    c=COLORS[i % len(COLORS)])
+
+    if no_conditioning:
+        groups = [z[intervened_index == j] for j in range(len(g_js))]
+        means = np.array([group.mean() for group in groups])
+        stds = np.array([group.std() for group in groups])
+        ax.plot(g_js, means, linewidth=2, markersize=12, label="mean")
+        ax.plot(g_js, [np.median(group) for group in groups], linewidth=2, markersize=12, label="median")
+        ax.plot(g_js, means + stds, linestyle="--", c="b", linewidth=1)
+        ax.plot(g_js, means - stds, linestyle="--", c="b", linewidth=1)
+        ax.set_ylabel("E[z_{}|g_{}]".format(latent_dim, intervened_factor_idx))
+        ax.set_xlabel("g_{}".format(intervened_factor_idx))
+        ax.legend()
+    else:
+        # E[z | g_i, g_j] for every pair of values; NaN where no point has the pair (a gap in the line).
+        cell = kept_index * len(g_js) + intervened_index
+        sums = np.bincount(cell, weights=z, minlength=len(g_is) * len(g_js))
+        counts = np.bincount(cell, minlength=len(g_is) * len(g_js))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            conditional_means = (sums / counts).reshape(len(g_is), len(g_js))
+        for i, g_i in enumerate(g_is):
+            ax.plot(g_js, conditional_means[i], marker="o", linestyle="--", c=COLORS[i % len(COLORS)],
+                    label="g_{}=={}".format(const_factor_idx, g_i), linewidth=1.5, markersize=3)
+        ax.set_xlabel("int. g_{}".format(intervened_factor_idx))
+        ax.set_ylabel("E[z_{}|g_{}, g_{}]".format(latent_dim, const_factor_idx, intervened_factor_idx))
+        ax.set_title("Interventional Effect (keeping parent fixed)")
+        if plot_legend and len(g_is) <= MAX_LEGEND_ENTRIES:
+            ax.legend()
+    return ax
