@@ -9,6 +9,7 @@ import os
 import numpy as np
 from matplotlib.figure import Figure
 
+from dlib_torch.evaluation.metrics import irs
 from dlib_torch.utils import atomic
 
 COLORS = ["b", "y", "g", "r", "c", "m", "k"]
@@ -17,31 +18,16 @@ MAX_LEGEND_ENTRIES = 10
 
 
 def interventional_robustness(gen_factors, latents, diff_quantile=0.99):
-    """Each latent's parent factor and IRS, as the IRS metric's `scalable_disentanglement_score` computes them.
-
-    Args:
-      gen_factors: factors [N, K] (discrete values).
-      latents: codes [N, D].
-      diff_quantile: quantile of the deviations from E[z | factor = v] taken as their maximum.
+    """Each latent's parent factor and IRS, from the IRS metric's `scalable_disentanglement_score`.
 
     Returns:
       (parents [D] ints, scores [D] floats); a latent that never varies gets parent 0 and score 0 (the
       reference divides by zero there).
     """
-    gen_factors = np.asarray(gen_factors)
     latents = np.asarray(latents, dtype=np.float64)
-    max_deviations = np.max(np.abs(latents - latents.mean(axis=0)), axis=0)
-    cum_deviations = np.zeros([latents.shape[1], gen_factors.shape[1]])
-    for i in range(gen_factors.shape[1]):
-        values = np.unique(gen_factors[:, i])
-        for value in values:
-            match = latents[gen_factors[:, i] == value]
-            deviations = np.abs(match - match.mean(axis=0))
-            cum_deviations[:, i] += np.percentile(deviations, q=diff_quantile * 100, axis=0)
-        cum_deviations[:, i] /= len(values)
-    varies = max_deviations > 0
-    irs_matrix = np.zeros_like(cum_deviations)
-    irs_matrix[varies] = 1.0 - cum_deviations[varies] / max_deviations[varies, np.newaxis]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scores = irs.scalable_disentanglement_score(np.asarray(gen_factors), latents, diff_quantile)
+    irs_matrix = np.where(scores["max_deviations"][:, None] > 0, scores["IRS_matrix"], 0.0)
     return irs_matrix.argmax(axis=1), irs_matrix.max(axis=1)
 
 
