@@ -1,7 +1,13 @@
 """Shared fixtures. Tests import the installed dlib_torch (pytest runs with --import-mode=importlib)."""
 import os
 
-import pytest
+# pytest runs two workers on two cores; one thread per process (and per subprocess, which inherits the
+# environment) avoids oversubscribing the cores, which slows torch and BLAS several-fold.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
+
+import pytest  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
