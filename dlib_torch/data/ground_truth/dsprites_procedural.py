@@ -17,8 +17,8 @@ MAX_RADIUS_PX = 14.0   # radius of the circle that holds a sprite of scale 1
 # Shape outlines live in the unit disc; these constants size each shape inside it.
 SQUARE_HALF_SIDE = 0.62
 ELLIPSE_SEMI_AXES = (1.0, 0.5)
-HEART_ZOOM = 1.36      # the implicit heart spans about [-1.14, 1.14] x [-1.0, 1.24] before zooming
-HEART_SHIFT = 0.11     # moves the heart's centre of its bounding box to the origin
+HEART_ZOOM = 1.32      # the implicit heart's point lies 1.29 from its centroid; zoom it into the unit disc
+HEART_SHIFT = 0.2935   # the implicit heart's centroid, moved to the origin so it rotates about its centre
 
 
 def _inside_square(u, v):

@@ -1,0 +1,36 @@
+import os
+import subprocess
+import sys
+
+import numpy as np
+from PIL import Image
+
+
+def _command(name):
+    return os.path.join(os.path.dirname(sys.executable), name)
+
+
+def test_visualize_dataset_command_writes_stills_and_animations(tmp_path):
+    subprocess.run([_command("dtl_visualize_dataset"), "--name=dsprites_procedural", "--path", str(tmp_path)],
+                   check=True, capture_output=True, timeout=120)
+    out = tmp_path / "dsprites_procedural"
+    assert sorted(os.listdir(out)) == sorted(
+        ["variations_of_factor%d.png" % i for i in range(5)] + ["animation%d.gif" % j for j in range(5)])
+    still = np.asarray(Image.open(out / "variations_of_factor3.png").convert("RGB"))
+    assert still.shape == (256, 256, 3)
+    assert still.min() == 0 and still.max() == 255  # black background, white sprites
+    gif = Image.open(out / "animation0.gif")
+    assert gif.n_frames == 20 and gif.info["duration"] == 100  # 20 frames at 10 fps
+    frames = []
+    for i in range(gif.n_frames):
+        gif.seek(i)
+        frames.append(np.asarray(gif.convert("RGB"), dtype=np.int16))
+    assert np.abs(frames[0] - frames[10]).max() > 0  # the factors move
+
+
+def test_visualize_dataset_unknown_name_is_one_line_error(tmp_path):
+    run = subprocess.run([_command("dtl_visualize_dataset"), "--name=nope", "--path", str(tmp_path)],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2
+    assert run.stderr.strip().splitlines() == [run.stderr.strip()]
+    assert "unknown dataset 'nope'" in run.stderr
