@@ -1,0 +1,48 @@
+"""Independent model fits (one per factor, per training size, ...) run in parallel across processes.
+
+Each task gets everything it depends on (data, estimator, seed) before it starts, so the results are
+identical to a serial run whatever the number of jobs.
+"""
+import os
+
+import gin
+import joblib
+
+from dlib_torch.utils.errors import ConfigError
+
+NUM_JOBS_ENV = "DTL_NUM_JOBS"
+
+
+@gin.configurable("parallel_fits")
+def num_jobs(num_jobs=None):
+    """Processes for the fits: gin `parallel_fits.num_jobs`, else $DTL_NUM_JOBS, else every usable core."""
+    if num_jobs is not None:
+        value, source = num_jobs, "gin parameter parallel_fits.num_jobs"
+    elif os.environ.get(NUM_JOBS_ENV):
+        value, source = os.environ[NUM_JOBS_ENV], "environment variable " + NUM_JOBS_ENV
+    else:
+        return joblib.cpu_count()
+    if not str(value).strip().isdigit() or int(value) < 1:
+        raise ConfigError("{} is {!r}; set it to a positive number of processes".format(source, value))
+    return int(value)
+
+
+def map_in_parallel(function, argument_tuples, costs=None, jobs=None):
+    """Returns `[function(*arguments) for arguments in argument_tuples]`, computed in parallel.
+
+    `function` must be a module-level function (it runs in worker processes, where gin is not configured).
+    Tasks start in decreasing order of `costs`, so that a long fit does not start last.
+    """
+    argument_tuples = list(argument_tuples)
+    jobs = min(jobs or num_jobs(), len(argument_tuples))
+    if jobs <= 1:
+        return [function(*arguments) for arguments in argument_tuples]
+    order = list(range(len(argument_tuples)))
+    if costs is not None:
+        order.sort(key=lambda task: -costs[task])
+    outputs = joblib.Parallel(n_jobs=jobs)(
+        joblib.delayed(function)(*argument_tuples[task]) for task in order)
+    results = [None] * len(order)
+    for task, output in zip(order, outputs):
+        results[task] = output
+    return results

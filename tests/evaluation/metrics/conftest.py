@@ -1,0 +1,256 @@
+"""Fixtures of the metric tests: disentanglement_lib's own metric code, and synthetic representations.
+
+The reference (disentanglement_lib 1.5 from PyPI) is installed with `--no-deps` once per test session. Its
+metric modules import only numpy, scipy, scikit-learn, absl, six and `gin.tf` (TensorFlow comes in through
+`gin.tf` alone; the data, training and visualization modules that import TensorFlow are not needed). They are
+imported with a small stand-in for gin, so their configurables (same names as ours: `mig`, `discretizer`,
+...) never enter gin's registry and cannot make our gin bindings ambiguous.
+"""
+import importlib
+import inspect
+import os
+import subprocess
+import sys
+import types
+
+import numpy as np
+import pytest
+from sklearn import linear_model
+from sklearn import multiclass
+from sklearn import svm
+
+REFERENCE_REQUIREMENT = "disentanglement-lib==1.5"
+REFERENCE_METRICS = ["utils", "beta_vae", "factor_vae", "mig", "dci", "sap_score", "modularity_explicitness",
+                     "irs", "unsupervised_metrics", "downstream_task", "reduced_downstream_task",
+                     "strong_downstream_task", "fairness"]
+
+
+@pytest.fixture(autouse=True)
+def _serial_fits(monkeypatch):
+    """Fits run in-process unless a test asks for workers (the suite itself runs under xdist)."""
+    monkeypatch.setenv("DTL_NUM_JOBS", "1")
+
+
+@pytest.fixture(autouse=True)
+def _clean_gin():
+    import gin
+    gin.clear_config()
+    yield
+    gin.clear_config()
+
+
+class GinStandIn(types.ModuleType):
+    """The part of gin the reference's metric modules use: `configurable`, `REQUIRED`, and bindings."""
+
+    REQUIRED = object()
+
+    def __init__(self):
+        super().__init__("gin")
+        self.bindings = {}
+        self.tf = types.ModuleType("gin.tf")
+
+    def bind(self, configurable_name, **params):
+        self.bindings.setdefault(configurable_name, {}).update(params)
+
+    def configurable(self, name, blacklist=(), **unused):
+        def decorate(function):
+            signature = inspect.signature(function)
+
+            def configured(*args, **kwargs):
+                bound = signature.bind_partial(*args, **kwargs).arguments
+                for param, value in self.bindings.get(name, {}).items():
+                    if param not in bound:
+                        kwargs[param] = value
+                missing = [p.name for p in signature.parameters.values()
+                           if p.default is self.REQUIRED and p.name not in bound and p.name not in kwargs]
+                if missing:
+                    raise TypeError("reference {} needs {}".format(name, missing))
+                return function(*args, **kwargs)
+
+            configured.__wrapped__ = function
+            return configured
+        return decorate
+
+
+def _install_reference(tmp_path_factory):
+    """Installs the reference into a directory shared by the session's xdist workers (atomically)."""
+    shared = tmp_path_factory.getbasetemp().parent
+    target = shared / "disentanglement_lib_1_5"
+    if not (target / "disentanglement_lib").is_dir():
+        staging = shared / "disentanglement_lib_1_5.{}".format(os.getpid())
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(staging),
+                        REFERENCE_REQUIREMENT], check=True)
+        try:
+            os.rename(staging, target)
+        except OSError:  # another worker got there first
+            pass
+    return str(target)
+
+
+@pytest.fixture(scope="session")
+def reference_modules(tmp_path_factory):
+    """The reference's metric modules, by name, plus `gin` (their GinStandIn)."""
+    target = _install_reference(tmp_path_factory)
+    gin_stand_in = GinStandIn()
+    saved = {name: sys.modules.get(name) for name in ("gin", "gin.tf", "six", "six.moves")}
+    sys.modules["gin"], sys.modules["gin.tf"] = gin_stand_in, gin_stand_in.tf
+    if importlib.util.find_spec("six") is None:  # the reference's only other unlisted dependency
+        six = types.ModuleType("six")
+        six.moves = types.ModuleType("six.moves")
+        six.moves.range = range
+        sys.modules["six"], sys.modules["six.moves"] = six, six.moves
+    sys.path.insert(0, target)
+    try:
+        modules = {name: importlib.import_module("disentanglement_lib.evaluation.metrics." + name)
+                   for name in REFERENCE_METRICS}
+        modules["dummy_data"] = importlib.import_module("disentanglement_lib.data.ground_truth.dummy_data")
+    finally:
+        sys.path.remove(target)
+        for name, module in saved.items():
+            if module is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = module
+    assert "tensorflow" not in sys.modules
+    modules["gin"] = gin_stand_in
+    return types.SimpleNamespace(**modules)
+
+
+@pytest.fixture
+def reference(reference_modules):
+    """The reference's metric modules, with their gin bindings cleared after the test."""
+    yield reference_modules
+    reference_modules.gin.bindings.clear()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# scikit-learn 0.20's defaults, for running the reference as it ran in the study (see utils.sklearn_defaults).
+
+class _LegacyLogisticRegression:
+    """sklearn 0.20's LogisticRegression(): liblinear, one-vs-rest, one seed draw from a RandomState at fit."""
+
+    def __init__(self, random_state=None):
+        self.random_state = random_state
+
+    def fit(self, x, y):
+        seed = self.random_state
+        if isinstance(seed, np.random.RandomState):
+            seed = seed.randint(np.iinfo("i").max)
+        self.model = multiclass.OneVsRestClassifier(linear_model.LogisticRegression(solver="liblinear",
+                                                                                    random_state=seed))
+        self.model.fit(x, y)
+        return self
+
+    def predict(self, x):
+        return self.model.predict(x)
+
+    def predict_proba(self, x):
+        return self.model.predict_proba(x)
+
+    def score(self, x, y):
+        return np.mean(self.predict(x) == y)
+
+
+def _legacy_logistic_regression_cv(**params):
+    """sklearn 0.20's LogisticRegressionCV: lbfgs, one-vs-rest, accuracy."""
+    return multiclass.OneVsRestClassifier(linear_model.LogisticRegressionCV(scoring="accuracy", l1_ratios=(0.0,),
+                                                                            use_legacy_attributes=False, **params))
+
+
+def _legacy_linear_svc(**params):
+    """sklearn 0.20's LinearSVC: the dual solver."""
+    return svm.LinearSVC(dual=True, **params)
+
+
+@pytest.fixture
+def legacy_reference(reference, monkeypatch):
+    """The reference with scikit-learn 0.20's estimator defaults (what the published study ran)."""
+    legacy_linear_model = types.SimpleNamespace(LogisticRegression=_LegacyLogisticRegression,
+                                                LogisticRegressionCV=_legacy_logistic_regression_cv)
+    for module in (reference.beta_vae, reference.modularity_explicitness):
+        monkeypatch.setattr(module, "linear_model", legacy_linear_model)
+    monkeypatch.setattr(reference.utils, "linear_model", legacy_linear_model)
+    monkeypatch.setattr(reference.sap_score, "svm", types.SimpleNamespace(LinearSVC=_legacy_linear_svc))
+    return reference
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Synthetic data and representations for parity tests.
+
+from dlib_torch.data.ground_truth import ground_truth_data  # noqa: E402
+
+
+class ToyData(ground_truth_data.GroundTruthData):
+    """Factors with 3, 4 and 5 values; an observation is the factors followed by 3 standard normal values.
+
+    The noise is drawn from the metric's random state, so parity also checks how the stream is consumed.
+    """
+
+    NUM_NOISE = 3
+
+    @property
+    def num_factors(self):
+        return 3
+
+    @property
+    def factors_num_values(self):
+        return [3, 4, 5]
+
+    @property
+    def observation_shape(self):
+        return [self.num_factors + self.NUM_NOISE]
+
+    def sample_factors(self, num, random_state):
+        return np.stack([random_state.randint(n, size=num) for n in self.factors_num_values], axis=1)
+
+    def sample_observations_from_factors(self, factors, random_state):
+        noise = random_state.normal(size=(len(factors), self.NUM_NOISE))
+        return np.hstack([factors.astype(np.float64), noise])
+
+
+_ROTATION = np.linalg.qr(np.random.RandomState(7).normal(size=(3, 3)))[0]
+
+
+def _identity(observations):
+    return observations[:, :3]
+
+
+def _rotated(observations):
+    return ((observations[:, :3] - [1., 1.5, 2.]) / [0.8, 1.1, 1.4]) @ _ROTATION
+
+
+def _merged(observations):
+    """Factors 0 and 1 share one code, factor 2 has its own, and one code is noise."""
+    return np.stack([4. * observations[:, 0] + observations[:, 1], observations[:, 2], observations[:, 3]], axis=1)
+
+
+def _noise(observations):
+    return observations[:, 3:]
+
+
+REPRESENTATIONS = {"identity": _identity, "rotated": _rotated, "merged": _merged, "noise": _noise}
+
+
+@pytest.fixture
+def toy_data():
+    return ToyData()
+
+
+@pytest.fixture(params=sorted(REPRESENTATIONS))
+def representation(request):
+    """(name, function) of each synthetic representation of ToyData."""
+    return request.param, REPRESENTATIONS[request.param]
+
+
+@pytest.fixture
+def seed_reference_trees(reference, monkeypatch):
+    """Gives the reference's gradient-boosted trees a seed (it leaves them to the global RNG), for exact parity."""
+    from sklearn import ensemble
+
+    def seed(value):
+        def gradient_boosting_classifier():
+            return ensemble.GradientBoostingClassifier(random_state=int(value))
+        seeded_ensemble = types.SimpleNamespace(GradientBoostingClassifier=gradient_boosting_classifier)
+        for module in (reference.dci, reference.utils):
+            monkeypatch.setattr(module, "ensemble", seeded_ensemble)
+    return seed
