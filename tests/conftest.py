@@ -9,3 +9,29 @@ def _isolated_data_root(tmp_path, monkeypatch):
     """Every test gets its own empty data root, so no test reads or writes real data by accident."""
     monkeypatch.setenv("DISENTANGLEMENT_LIB_DATA", str(tmp_path / "data"))
     yield
+
+
+# A tiny model of the real training stage on procedural dSprites (deterministic images), for the stages after it.
+TINY_MODEL_BINDINGS = [
+    "dataset.name = 'dsprites_procedural'", "model.model = @vae()", "vae.beta = 1.",
+    "vae_optimizer.optimizer_fn = @AdamOptimizer", "model.batch_size = 8", "model.training_steps = 20",
+    "model.eval_steps = 1", "model.random_seed = 0", "encoder.num_latent = 4", "encoder.encoder_fn = @test_encoder",
+    "decoder.decoder_fn = @test_decoder", "reconstruction_loss.loss_fn = @bernoulli_loss",
+]
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory):
+    """Factory: `tiny_model(*bindings)` trains (once per session) a tiny model with `train_with_gin`, the
+    bindings added to TINY_MODEL_BINDINGS, and returns its directory `<tmp>/model`. Do not write into it."""
+    trained = {}
+
+    def make(*extra_bindings):
+        if extra_bindings not in trained:
+            from dlib_torch.methods.unsupervised import train
+            model_dir = tmp_path_factory.mktemp("tiny") / "model"
+            train.train_with_gin(str(model_dir), False, [], TINY_MODEL_BINDINGS + list(extra_bindings))
+            trained[extra_bindings] = str(model_dir)
+        return trained[extra_bindings]
+
+    return make
