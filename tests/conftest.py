@@ -1,7 +1,11 @@
 """Shared fixtures. Tests import the installed dlib_torch (pytest runs with --import-mode=importlib)."""
 import os
 
+import numpy as np
 import pytest
+
+from dlib_torch.data.ground_truth import dsprites_procedural
+from dlib_torch.data.ground_truth import ground_truth_data
 
 
 @pytest.fixture(autouse=True)
@@ -35,3 +39,27 @@ def tiny_model(tmp_path_factory):
         return trained[extra_bindings]
 
     return make
+
+
+class SmallSprites(ground_truth_data.GroundTruthData):
+    """A deterministic data set of 12 dSprites images (shape 3 x scale 2 x posX 2), 64x64x1 like the grid's."""
+
+    factor_names = ["shape", "scale", "posX"]
+    factors_num_values = [3, 2, 2]
+    num_factors = 3
+    observation_shape = [64, 64, 1]
+    observations_are_deterministic = True
+
+    def sample_factors(self, num, random_state):
+        return np.stack([random_state.randint(n, size=num) for n in self.factors_num_values], axis=1)
+
+    def sample_observations_from_factors(self, factors, random_state):
+        factors = np.asarray(factors)
+        images = dsprites_procedural.render_sprites(factors[:, 0], 0.5 + 0.5 * factors[:, 1], np.zeros(len(factors)),
+                                                    factors[:, 2] * 0.8, np.full(len(factors), 0.5))
+        return images[..., None]
+
+
+@pytest.fixture
+def small_sprites():
+    return SmallSprites()
