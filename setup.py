@@ -5,6 +5,8 @@ import setuptools
 STAGES = {
     "dtl_visualize_dataset": "dlib_torch.cli.visualize_dataset:run",
     "dtl_train": "dlib_torch.cli.train:run",
+    "dtl_postprocess": "dlib_torch.cli.postprocess:run",
+    "dtl_evaluate": "dlib_torch.cli.evaluate:run",
 }
 
 setuptools.setup(
