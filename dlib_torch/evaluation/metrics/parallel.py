@@ -1,12 +1,14 @@
 """Independent model fits (one per factor, per training size, ...) run in parallel across processes.
 
 Each task gets everything it depends on (data, estimator, seed) before it starts, so the results are
-identical to a serial run whatever the number of jobs.
+identical to a serial run whatever the number of jobs. Fits use one BLAS thread each: their matrices are small,
+and multi-threaded BLAS on small problems (L-BFGS steps) is many times slower on a busy machine.
 """
 import os
 
 import gin
 import joblib
+import threadpoolctl
 
 from dlib_torch.utils.errors import ConfigError
 
@@ -36,10 +38,12 @@ def map_in_parallel(function, argument_tuples, costs=None, jobs=None):
     argument_tuples = list(argument_tuples)
     jobs = min(jobs or num_jobs(), len(argument_tuples))
     if jobs <= 1:
-        return [function(*arguments) for arguments in argument_tuples]
+        with threadpoolctl.threadpool_limits(limits=1, user_api="blas"):
+            return [function(*arguments) for arguments in argument_tuples]
     order = list(range(len(argument_tuples)))
     if costs is not None:
         order.sort(key=lambda task: -costs[task])
+    # joblib's worker processes already limit BLAS to one thread each (cores // jobs).
     outputs = joblib.Parallel(n_jobs=jobs)(
         joblib.delayed(function)(*argument_tuples[task]) for task in order)
     results = [None] * len(order)

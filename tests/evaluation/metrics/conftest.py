@@ -7,17 +7,23 @@ imported with a small stand-in for gin, so their configurables (same names as ou
 ...) never enter gin's registry and cannot make our gin bindings ambiguous.
 """
 import importlib
+import itertools
 import inspect
 import os
 import subprocess
 import sys
 import types
 
+import gin
 import numpy as np
 import pytest
+import threadpoolctl
+from sklearn import ensemble
 from sklearn import linear_model
 from sklearn import multiclass
 from sklearn import svm
+
+from dlib_torch.data.ground_truth import ground_truth_data
 
 REFERENCE_REQUIREMENT = "disentanglement-lib==1.5"
 REFERENCE_METRICS = ["utils", "beta_vae", "factor_vae", "mig", "dci", "sap_score", "modularity_explicitness",
@@ -31,9 +37,15 @@ def _serial_fits(monkeypatch):
     monkeypatch.setenv("DTL_NUM_JOBS", "1")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _single_threaded_blas():
+    """The reference's fits get one BLAS thread too (as ours do): far faster for small problems."""
+    with threadpoolctl.threadpool_limits(limits=1, user_api="blas"):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _clean_gin():
-    import gin
     gin.clear_config()
     yield
     gin.clear_config()
@@ -177,8 +189,6 @@ def legacy_reference(reference, monkeypatch):
 # ---------------------------------------------------------------------------------------------------------
 # Synthetic data and representations for parity tests.
 
-from dlib_torch.data.ground_truth import ground_truth_data  # noqa: E402
-
 
 class ToyData(ground_truth_data.GroundTruthData):
     """Factors with 3, 4 and 5 values; an observation is the factors followed by 3 standard normal values.
@@ -236,6 +246,12 @@ def toy_data():
     return ToyData()
 
 
+@pytest.fixture
+def representations():
+    """Every synthetic representation of ToyData, by name."""
+    return dict(REPRESENTATIONS)
+
+
 @pytest.fixture(params=sorted(REPRESENTATIONS))
 def representation(request):
     """(name, function) of each synthetic representation of ToyData."""
@@ -244,12 +260,16 @@ def representation(request):
 
 @pytest.fixture
 def seed_reference_trees(reference, monkeypatch):
-    """Gives the reference's gradient-boosted trees a seed (it leaves them to the global RNG), for exact parity."""
-    from sklearn import ensemble
+    """Gives the reference's gradient-boosted trees seeds (it leaves them to the global RNG), for exact parity.
 
-    def seed(value):
+    `seed(seeds)`: one seed for every tree ensemble, or a list handed out in the order they are created.
+    """
+
+    def seed(seeds):
+        seeds = iter(seeds) if np.ndim(seeds) else itertools.repeat(seeds)
+
         def gradient_boosting_classifier():
-            return ensemble.GradientBoostingClassifier(random_state=int(value))
+            return ensemble.GradientBoostingClassifier(random_state=int(next(seeds)))
         seeded_ensemble = types.SimpleNamespace(GradientBoostingClassifier=gradient_boosting_classifier)
         for module in (reference.dci, reference.utils):
             monkeypatch.setattr(module, "ensemble", seeded_ensemble)
