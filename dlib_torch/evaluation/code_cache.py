@@ -110,8 +110,8 @@ class CodeCache:
             self.filled[rows] = True
 
     def _fill_due(self):
-        return (self.storing and self.fill_grid_fraction is not None and not self.filled.all()
-                and self.rows_encoded >= self.fill_grid_fraction * self.num_rows)
+        return (self.storing and self.fill_grid_fraction is not None
+                and self.rows_encoded >= self.fill_grid_fraction * self.num_rows and not self.filled.all())
 
 
 def gaussian_encoder_function(module, device, batch_size):

@@ -12,7 +12,10 @@ from dlib_torch.data.ground_truth import util
 
 
 class RowObservations(ground_truth_data.GroundTruthData):
-    """`data` with observations replaced by int64 factor-row ids [B] (factors are sampled by `data` itself)."""
+    """`data` with observations replaced by int64 factor-row ids [B] (factors are sampled by `data` itself).
+
+    Every property is `data`'s, `observation_shape` included (it describes the images the ids stand for).
+    """
 
     def __init__(self, data):
         self.data = data
