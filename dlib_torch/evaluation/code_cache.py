@@ -1,6 +1,6 @@
 """Encoder outputs of a deterministic data set, computed once per observation and shared by every metric.
 
-The study's protocol asks a representation for about three million codes per model (the BetaVAE score alone
+The study's protocol asks about three million codes of each representation (the BetaVAE score alone
 encodes 1.92 M images per representation), yet dSprites has only 737,280 distinct images. When observations
 are a fixed function of the factors (`observations_are_deterministic`), a `CodeCache` stores the encoder's
 mean and log-variance for each row of the factor grid (`util.factors_to_rows`), and the metrics run on a

@@ -41,13 +41,14 @@ def test_the_metric_glob_writes_one_directory_per_metric_named_after_its_file(ti
                      "--gin_bindings=evaluation.random_seed = 3")
     assert completed.returncode == 0, completed.stderr
     assert sorted(os.listdir(output_dir)) == ["held_out_reconstruction", "mig"]
+    records = {}
     for name in METRIC_CONFIGS:
         with open(output_dir / name / "results" / "aggregate" / "evaluation.json") as f:
-            record = json.load(f)
-        assert record["evaluation_config.evaluation.name"] == "'{}'".format(name)
-        assert record["evaluation_config.evaluation.random_seed"] == "3"  # --gin_bindings come after the file
-    assert "evaluation_results.discrete_mig" in json.load(open(output_dir / "mig" / "results" / "aggregate" /
-                                                               "evaluation.json"))
+            records[name] = json.load(f)
+        assert records[name]["evaluation_config.evaluation.name"] == "'{}'".format(name)
+        assert records[name]["evaluation_config.evaluation.random_seed"] == "3"  # --gin_bindings come after the file
+    assert "evaluation_results.discrete_mig" in records["mig"]
+    assert "evaluation_results.test_nll" in records["held_out_reconstruction"]
 
 
 def test_errors_are_one_line_with_exit_status_2(tiny_model, tmp_path):
