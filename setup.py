@@ -6,6 +6,8 @@ STAGES = {
     "dtl_visualize_dataset": "dlib_torch.cli.visualize_dataset:run",
     "dtl_train": "dlib_torch.cli.train:run",
     "dtl_visualize": "dlib_torch.cli.visualize:run",
+    "dtl_postprocess": "dlib_torch.cli.postprocess:run",
+    "dtl_evaluate": "dlib_torch.cli.evaluate:run",
 }
 
 setuptools.setup(

@@ -1,0 +1,292 @@
+"""Speed of the study's evaluation protocol: dlib_torch (code cache + our metrics) against disentanglement_lib.
+
+    python benchmarks/bench_evaluate.py [--scale=1.0] [--metrics=mig,dci,...] [--reference_dir=DIR]
+
+On the same inputs (procedural dSprites, 737,280 images, and an untrained `conv_encoder` with 10 latents
+made by the real dtl_train with `model.training_steps = 0` and a fixed seed, postprocessed to the mean and the
+sampled representation by dtl_postprocess), it runs the study's 9 metric configurations for both
+representations, with the study's evaluation seeds:
+  * ours: `evaluate_with_gin` for each, in one process, as dtl_reproduce does (codes cached per observation,
+    parallel fits), with `sklearn_defaults.version = 'installed'` so both sides use the same estimators;
+  * the reference: disentanglement_lib 1.5's metric functions (installed with `pip install --no-deps` into
+    --reference_dir, `gin` replaced by a stand-in), on the real images, encoded by the same TorchScript module
+    whenever the metric asks (the reference's own behaviour; the sampled noise drawn by torch).
+It prints each metric's time on both sides and the largest difference between their values: "equal" within
+1e-6, "close" within 0.05 (expected where the two sides draw different randomness: the sampled noise, and the
+reference's unseeded gradient-boosted trees), else "DIFFER". Then the totals, their ratio (target >= 3), and
+the floor: the time to render and encode once every distinct observation our run encoded.
+`--scale` multiplies every sample size (num_train, num_eval, num_test, num_variance_estimate) for a quick run;
+the full protocol (--scale=1) takes hours on 2 cores, most of it in the gradient-boosted trees.
+"""
+import argparse
+import importlib
+import inspect
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import types
+import warnings
+
+import numpy as np
+import torch
+
+from dlib_torch.data.ground_truth import dsprites_procedural
+from dlib_torch.data.ground_truth import ground_truth_data
+from dlib_torch.evaluation import code_cache
+from dlib_torch.evaluation import evaluate
+from dlib_torch.methods.unsupervised import train
+from dlib_torch.postprocessing import postprocess
+from dlib_torch.utils import exported_modules
+
+DISCRETIZER = {"discretizer.discretizer_fn": "@histogram_discretizer", "discretizer.num_bins": 20}
+# The study's metric configurations (configs/studies/unsupervised_study_v1/metric_configs, the reference's
+# §3.2): config name -> (gin name, reference function, parameters, other bindings).
+METRICS = {
+    "beta_vae_sklearn": ("beta_vae_sklearn", "beta_vae.compute_beta_vae_sklearn",
+                         {"batch_size": 64, "num_train": 10000, "num_eval": 5000}, {}),
+    "dci": ("dci", "dci.compute_dci", {"num_train": 10000, "num_test": 5000}, {}),
+    "downstream_task_boosted_trees": ("downstream_task", "downstream_task.compute_downstream_task",
+                                      {"num_train": [10, 100, 1000, 10000], "num_test": 5000},
+                                      {"predictor.predictor_fn": "@gradient_boosting_classifier"}),
+    "downstream_task_logistic_regression": ("downstream_task", "downstream_task.compute_downstream_task",
+                                            {"num_train": [10, 100, 1000, 10000], "num_test": 5000},
+                                            {"predictor.predictor_fn": "@logistic_regression_cv"}),
+    "factor_vae_metric": ("factor_vae_score", "factor_vae.compute_factor_vae",
+                          {"num_variance_estimate": 10000, "num_train": 10000, "num_eval": 5000, "batch_size": 64},
+                          {"prune_dims.threshold": 0.05}),
+    "mig": ("mig", "mig.compute_mig", {"num_train": 10000}, DISCRETIZER),
+    "modularity_explicitness": ("modularity_explicitness", "modularity_explicitness.compute_modularity_explicitness",
+                                {"num_train": 10000, "num_test": 5000}, DISCRETIZER),
+    "sap_score": ("sap_score", "sap_score.compute_sap",
+                  {"num_train": 10000, "num_test": 5000, "continuous_factors": False}, {}),
+    "unsupervised": ("unsupervised_metrics", "unsupervised_metrics.unsupervised_metrics", {"num_train": 10000},
+                     DISCRETIZER),
+}
+SIZES = ("num_train", "num_eval", "num_test", "num_variance_estimate")
+# Smallest scaled sample sizes: explicitness needs every value of a 40-valued factor among its test points.
+MINIMUM_SIZE = {"modularity_explicitness": 500}
+# The seeds dlib_reproduce draws for the 9 metrics of the mean, then of the sampled representation (§1).
+SEEDS = {"mean": [3071714933, 3626093760, 2588848963, 3684848379, 2340255427, 3638918503, 1819583497, 2678185683,
+                  2774094101],
+         "sampled": [1650906866, 1879422756, 1277901399, 3830135878, 243580376, 4138900056, 1171049868, 1646868794,
+                     2051556033]}
+REFERENCE_METRIC_MODULES = ["utils", "beta_vae", "factor_vae", "mig", "dci", "sap_score", "modularity_explicitness",
+                            "unsupervised_metrics", "downstream_task"]
+
+
+def scaled(metric, scale):
+    """The metric's parameters with every sample size multiplied by `scale` (lists: each entry, distinct),
+    and kept at least at MINIMUM_SIZE (default 10)."""
+    result = dict(METRICS[metric][2])
+    minimum = MINIMUM_SIZE.get(metric, 10)
+    for name in SIZES:
+        if name in result:
+            value = result[name]
+            if isinstance(value, list):
+                result[name] = sorted({max(minimum, int(round(v * scale))) for v in value})
+            else:
+                result[name] = max(minimum, int(round(value * scale)))
+    return result
+
+
+def gin_value(value):
+    return value if isinstance(value, str) else repr(value)
+
+
+def make_representations(work_dir):
+    """Trains nothing (0 steps) to get a seeded conv encoder; postprocesses it to mean and sampled."""
+    model_dir = os.path.join(work_dir, "model")
+    train.train_with_gin(model_dir, False, [], [
+        "dataset.name = 'dsprites_procedural'", "model.model = @vae()", "vae.beta = 1.",
+        "encoder.encoder_fn = @conv_encoder", "decoder.decoder_fn = @deconv_decoder", "encoder.num_latent = 10",
+        "reconstruction_loss.loss_fn = @bernoulli_loss", "vae_optimizer.optimizer_fn = @vae/AdamOptimizer",
+        "model.batch_size = 64", "model.training_steps = 0", "model.eval_steps = 1", "model.random_seed = 0"])
+    for name in ("mean", "sampled"):
+        postprocess.postprocess_with_gin(model_dir, os.path.join(work_dir, "postprocessed", name), False, [], [
+            "postprocess.postprocess_fn = @{}_representation".format(name), "dataset.name = 'auto'",
+            "postprocess.random_seed = 0", "postprocess.name = '{}'".format(name)])
+
+
+def run_ours(work_dir, metrics, scale):
+    """{(representation, metric): (seconds, scores)} from evaluate_with_gin, in one process."""
+    code_cache.clear()
+    outcome = {}
+    for representation in ("mean", "sampled"):
+        for metric in metrics:
+            gin_name, _, _, other = METRICS[metric]
+            bindings = ["evaluation.evaluation_fn = @{}".format(gin_name), "dataset.name = 'auto'",
+                        "evaluation.random_seed = {}".format(SEEDS[representation][sorted(METRICS).index(metric)]),
+                        "evaluation.name = '{}'".format(metric), "sklearn_defaults.version = 'installed'"]
+            bindings += ["{}.{} = {}".format(gin_name, key, gin_value(value))
+                         for key, value in scaled(metric, scale).items()]
+            bindings += ["{} = {}".format(key, gin_value(value)) for key, value in other.items()]
+            output_dir = os.path.join(work_dir, "metrics", representation, metric)
+            start = time.perf_counter()
+            evaluate.evaluate_with_gin(os.path.join(work_dir, "postprocessed", representation), output_dir, True,
+                                       [], bindings)
+            seconds = time.perf_counter() - start
+            with open(os.path.join(output_dir, "results", "json", "evaluation_results.json")) as f:
+                scores = json.load(f)
+            outcome[representation, metric] = (seconds, scores)
+            print("  ours       {:8s} {:36s} {:8.1f} s".format(representation, metric, seconds), flush=True)
+    return outcome
+
+
+class GinStandIn(types.ModuleType):
+    """What the reference's metric modules use of gin: `configurable` (with bindings) and `REQUIRED`."""
+
+    REQUIRED = object()
+
+    def __init__(self):
+        super().__init__("gin")
+        self.bindings = {}
+        self.tf = types.ModuleType("gin.tf")
+
+    def configurable(self, name, blacklist=(), **unused):
+        def decorate(function):
+            signature = inspect.signature(function)
+
+            def configured(*args, **kwargs):
+                bound = signature.bind_partial(*args, **kwargs).arguments
+                for param, value in self.bindings.get(name, {}).items():
+                    if param not in bound:
+                        kwargs[param] = value
+                return function(*args, **kwargs)
+            return configured
+        return decorate
+
+
+def load_reference(reference_dir):
+    """disentanglement_lib 1.5's metric modules (installed with pip --no-deps if needed) and their gin stand-in."""
+    if not os.path.isdir(os.path.join(reference_dir, "disentanglement_lib")):
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", reference_dir,
+                        "disentanglement-lib==1.5"], check=True)
+    stand_in = GinStandIn()
+    saved = {name: sys.modules.get(name) for name in ("gin", "gin.tf", "six", "six.moves")}
+    sys.modules["gin"], sys.modules["gin.tf"] = stand_in, stand_in.tf
+    if importlib.util.find_spec("six") is None:
+        six = types.ModuleType("six")
+        six.moves = types.ModuleType("six.moves")
+        six.moves.range = range
+        sys.modules["six"], sys.modules["six.moves"] = six, six.moves
+    sys.path.insert(0, reference_dir)
+    try:
+        modules = {name: importlib.import_module("disentanglement_lib.evaluation.metrics." + name)
+                   for name in REFERENCE_METRIC_MODULES}
+    finally:
+        sys.path.remove(reference_dir)
+        for name, module in saved.items():
+            if module is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = module
+    return types.SimpleNamespace(gin=stand_in, **modules)
+
+
+def run_reference(reference, work_dir, metrics, scale):
+    """{(representation, metric): (seconds, scores)} of the reference's metric code, encoding directly."""
+    data = dsprites_procedural.ProceduralDSprites()
+    utils = reference.utils
+    named = {"@histogram_discretizer": utils._histogram_discretize,  # pylint: disable=protected-access
+             "@gradient_boosting_classifier": utils.gradient_boosting_classifier,
+             "@logistic_regression_cv": utils.logistic_regression_cv}
+    outcome = {}
+    for representation in ("mean", "sampled"):
+        module = exported_modules.load(exported_modules.exported_path(
+            os.path.join(work_dir, "postprocessed", representation), exported_modules.REPRESENTATION))
+        representation_function = exported_modules.numpy_function(module)
+        for metric in metrics:
+            _, function_name, _, other = METRICS[metric]
+            reference.gin.bindings.clear()
+            for key, value in other.items():
+                scope, parameter = key.split(".")
+                reference.gin.bindings.setdefault(scope, {})[parameter] = named.get(value, value)
+            module_name, function = function_name.split(".")
+            seed = SEEDS[representation][sorted(METRICS).index(metric)]
+            torch.manual_seed(seed)
+            start = time.perf_counter()
+            scores = getattr(getattr(reference, module_name), function)(
+                data, representation_function, random_state=np.random.RandomState(seed), **scaled(metric, scale))
+            seconds = time.perf_counter() - start
+            outcome[representation, metric] = (seconds, scores)
+            print("  reference  {:8s} {:36s} {:8.1f} s".format(representation, metric, seconds), flush=True)
+    return outcome
+
+
+def floor_seconds(work_dir, num_rows):
+    """Seconds to render and encode `num_rows` distinct observations once, in the cache's large batches."""
+    module = exported_modules.load(exported_modules.exported_path(os.path.join(work_dir, "postprocessed", "mean"),
+                                                                  exported_modules.REPRESENTATION))
+    data = dsprites_procedural.ProceduralDSprites()
+    runtime = evaluate.evaluation_runtime()
+    cache = code_cache.CodeCache(data, code_cache.gaussian_encoder_function(module, torch.device("cpu"),
+                                                                            runtime.encode_batch_size),
+                                 runtime.encode_batch_size, fill_grid_fraction=None)
+    rows = np.sort(np.random.RandomState(0).permutation(cache.num_rows)[:num_rows])
+    start = time.perf_counter()
+    cache.encode_rows(rows)
+    return time.perf_counter() - start
+
+
+def agreement(ours, reference):
+    """Largest absolute difference over the keys both report, and its verdict."""
+    keys = [key for key in reference if key in ours and isinstance(reference[key], (int, float, np.number))]
+    if not keys:
+        return float("nan"), "no common keys"
+    difference = max(abs(float(ours[key]) - float(reference[key])) for key in keys)
+    return difference, "equal" if difference <= 1e-6 else "close" if difference <= 0.05 else "DIFFER"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--scale", type=float, default=1.0, help="factor on every sample size (quick run: 0.02)")
+    parser.add_argument("--metrics", default=",".join(sorted(METRICS)), help="comma-separated metric configs")
+    parser.add_argument("--reference_dir", default=os.path.join(tempfile.gettempdir(), "disentanglement_lib_1_5"),
+                        help="where disentanglement_lib 1.5 is (or gets) installed with pip --no-deps")
+    args = parser.parse_args()
+    os.environ["PYTHONWARNINGS"] = "ignore"  # scikit-learn's convergence warnings, also in worker processes
+    warnings.simplefilter("ignore")
+    metrics = [name.strip() for name in args.metrics.split(",") if name.strip()]
+    unknown = sorted(set(metrics) - set(METRICS))
+    if unknown:
+        parser.error("unknown metric configs {}; choose among {}".format(unknown, sorted(METRICS)))
+
+    reference = load_reference(args.reference_dir)
+    with tempfile.TemporaryDirectory() as work_dir:
+        print("Inputs: dsprites_procedural ({} images), untrained conv_encoder (seed 0, 10 latents); scale {}; "
+              "torch threads {}, {} CPUs".format(ground_truth_data.factor_grid_size(
+                  dsprites_procedural.ProceduralDSprites()), args.scale, torch.get_num_threads(), os.cpu_count()))
+        make_representations(work_dir)
+        ours = run_ours(work_dir, metrics, args.scale)
+        (statistics,) = code_cache.cache_statistics()
+        theirs = run_reference(reference, work_dir, metrics, args.scale)
+        floor = floor_seconds(work_dir, statistics["rows_encoded"])
+
+    print("\n{:36s} {:>9s} {:>10s} {:>7s} | {:>9s} {:>10s} {:>7s} | {}".format(
+        "metric", "ours mean", "ref mean", "ratio", "ours smp", "ref smp", "ratio", "values (mean; sampled)"))
+    for metric in metrics:
+        row, verdicts = [], []
+        for representation in ("mean", "sampled"):
+            our_seconds, our_scores = ours[representation, metric]
+            their_seconds, their_scores = theirs[representation, metric]
+            row += [our_seconds, their_seconds, their_seconds / our_seconds]
+            difference, verdict = agreement(our_scores, their_scores)
+            verdicts.append("{} (max |diff| {:.2g})".format(verdict, difference))
+        print("{:36s} {:9.1f} {:10.1f} {:7.2f} | {:9.1f} {:10.1f} {:7.2f} | {}".format(metric, *row,
+                                                                                  "; ".join(verdicts)))
+    our_total = sum(seconds for seconds, _ in ours.values())
+    their_total = sum(seconds for seconds, _ in theirs.values())
+    print("\ntotal: ours {:.1f} s, reference {:.1f} s, reference / ours = {:.2f} (target >= 3)".format(
+        our_total, their_total, their_total / our_total))
+    print("code cache: {rows_encoded} distinct observations encoded in {encoder_calls} encoder calls for "
+          "{rows_looked_up} codes looked up".format(**statistics))
+    print("floor: encoding those {} observations once takes {:.1f} s ({:.0f} % of our total); the whole grid would "
+          "take about {:.0f} s".format(statistics["rows_encoded"], floor, 100 * floor / our_total,
+                                       floor / max(1, statistics["rows_encoded"]) * statistics["rows"]))
+
+
+if __name__ == "__main__":
+    main()

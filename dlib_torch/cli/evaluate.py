@@ -1,0 +1,53 @@
+"""dtl_evaluate: scores a postprocessed representation with metrics (disentanglement_lib's dlib_evaluate).
+
+Examples:
+  dtl_evaluate --input_dir=output/postprocessed/mean --output_dir=output/metrics/mean/mig --gin_config=mig.gin
+  dtl_evaluate --input_dir=output/postprocessed/mean --output_dir=output/metrics/mean \
+      --gin_evaluation_config_glob='metric_configs/*.gin'
+
+With --gin_evaluation_config_glob, every matching gin file (in sorted order) is one metric, written to
+<output_dir>/<file name without .gin> with the binding evaluation.name = '<file name without .gin>', as the
+reference; --gin_config files are parsed before each metric's file and --gin_bindings after it (the reference
+ignored both in this mode). All metrics run in one process, so they share the codes of each observation.
+"""
+import glob
+import os
+
+from absl import flags
+
+from dlib_torch.cli import common
+from dlib_torch.utils.errors import UserError
+
+
+def main(argv):
+    del argv
+    from dlib_torch.evaluation import evaluate
+    FLAGS = flags.FLAGS
+    if FLAGS.gin_evaluation_config_glob is None:
+        evaluate.evaluate_with_gin(FLAGS.input_dir, FLAGS.output_dir, FLAGS.overwrite, FLAGS.gin_config,
+                                   FLAGS.gin_bindings)
+        return
+    metric_configs = sorted(glob.glob(FLAGS.gin_evaluation_config_glob))
+    if not metric_configs:
+        raise UserError("--gin_evaluation_config_glob={} matches no file".format(FLAGS.gin_evaluation_config_glob))
+    for metric_config in metric_configs:
+        metric_name = os.path.basename(metric_config).replace(".gin", "")
+        bindings = ["evaluation.name = '{}'".format(metric_name)] + list(FLAGS.gin_bindings)
+        evaluate.evaluate_with_gin(FLAGS.input_dir, os.path.join(FLAGS.output_dir, metric_name), FLAGS.overwrite,
+                                   list(FLAGS.gin_config) + [metric_config], bindings)
+
+
+def run():
+    flags.DEFINE_string("input_dir", None, "Directory of the postprocessed representation.")
+    flags.DEFINE_string("output_dir", None, "Directory in which to save the scores.")
+    common.define_gin_flags()
+    flags.DEFINE_string("gin_evaluation_config_glob", None,
+                        "Glob of metric gin files; each is evaluated into <output_dir>/<its name>.")
+    flags.DEFINE_boolean("overwrite", False, "Replace finished output directories.")
+    flags.mark_flag_as_required("input_dir")
+    flags.mark_flag_as_required("output_dir")
+    common.run_main(main, "dtl_evaluate")
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,179 @@
+"""The evaluation stage (`dtl_evaluate`): scores a postprocessed representation with one metric.
+
+Reads `<input_dir>/exported/representation.pt` and writes `<output_dir>/results/` (the input's records carried
+forward, plus those of step `evaluation`: the metric's keys, `elapsed_time` and `uuid`). Every metric module in
+dlib_torch/evaluation/metrics/ is imported, so `evaluation.evaluation_fn = @<gin name>` can name any of them.
+A metric gets, besides the reference's three arguments, `artifact_dir = <input_dir>/artifacts/<evaluation.name>`
+if its signature names it (as the reference), and `model_dir`, the trained model's directory, if its signature
+names that (a dlib_torch addition for metrics that need the model itself, such as held_out_reconstruction; those
+get the real data set). How the representation is fed to the metric (codes cached per observation, or direct
+encoding) is decided in metric_inputs.py; results are the same either way.
+"""
+import dataclasses
+import importlib
+import inspect
+import os
+import pkgutil
+import re
+import time
+
+from absl import logging
+import gin
+import numpy as np
+import torch
+
+from dlib_torch.data.ground_truth import named_data
+from dlib_torch.evaluation import metric_inputs
+from dlib_torch.evaluation import metrics as metrics_package
+from dlib_torch.utils import auto_dataset
+from dlib_torch.utils import device as device_lib
+from dlib_torch.utils import exported_modules
+from dlib_torch.utils import gin_utils
+from dlib_torch.utils import output_dirs
+from dlib_torch.utils import results
+from dlib_torch.utils.errors import ConfigError
+
+METRIC_ARGUMENTS = ("ground_truth_data", "representation_function", "random_state")
+
+
+def _import_metric_modules():
+    """Imports every module of the metrics package, registering their gin configurables."""
+    for module_info in pkgutil.iter_modules(metrics_package.__path__):
+        importlib.import_module("{}.{}".format(metrics_package.__name__, module_info.name))
+
+
+_import_metric_modules()
+
+
+@dataclasses.dataclass
+class RuntimeSettings:
+    device: str
+    cache_codes: bool
+    encode_batch_size: int
+    fill_grid_fraction: float
+    max_cache_megabytes: float
+
+
+@gin.configurable("evaluation_runtime")
+def evaluation_runtime(device="auto", cache_codes=True, encode_batch_size=1024, fill_grid_fraction=0.25,
+                       max_cache_megabytes=2048):
+    """How an evaluation runs, without changing its results (see code_cache.py).
+
+    Args:
+      device: 'auto' (CUDA when available), 'cpu' or 'cuda'.
+      cache_codes: encode each observation of a deterministic data set once per process (else encode directly).
+      encode_batch_size: images per encoder call.
+      fill_grid_fraction: once this fraction of the factor grid has been encoded on demand, encode the rest in
+        one sweep (None: never).
+      max_cache_megabytes: largest code cache kept in memory per model and data set.
+    """
+    if int(encode_batch_size) < 1:
+        raise ConfigError("evaluation_runtime.encode_batch_size must be at least 1")
+    return RuntimeSettings(device, bool(cache_codes), int(encode_batch_size), fill_grid_fraction,
+                           float(max_cache_megabytes))
+
+
+def evaluate_with_gin(model_dir, output_dir, overwrite=False, gin_config_files=None, gin_bindings=None):
+    """Parses the gin files and bindings (errors name the culprit), evaluates, clears gin.
+
+    Args:
+      model_dir: directory of the postprocessed representation (`<out>/postprocessed/<name>`).
+      output_dir: directory of the scores, e.g. `<out>/metrics/<name>/<metric>`.
+      overwrite: replace a finished `output_dir`.
+      gin_config_files: gin files to parse, in order.
+      gin_bindings: gin bindings parsed after the files.
+    """
+    try:
+        try:
+            gin_utils.parse_files_and_bindings(gin_config_files, gin_bindings)
+        except ConfigError as e:
+            raise _explain_unknown_metric(e) from None
+        try:
+            evaluate(model_dir, output_dir, overwrite)
+        except RuntimeError as e:
+            if "Required bindings" in str(e):  # gin's message for a missing REQUIRED parameter
+                raise ConfigError(" ".join(str(e).split())) from None
+            raise
+    finally:
+        gin.clear_config()
+
+
+@gin.configurable("evaluation", denylist=["model_dir", "output_dir", "overwrite"])
+def evaluate(model_dir, output_dir, overwrite=False, evaluation_fn=gin.REQUIRED, random_seed=gin.REQUIRED, name=""):
+    """Loads a representation module and scores it with `evaluation_fn`.
+
+    Args:
+      model_dir: directory of the postprocessed representation.
+      output_dir: directory of the scores.
+      overwrite: replace a finished `output_dir`.
+      evaluation_fn: the metric, e.g. `@mig` (see metrics/).
+      random_seed: seed of the metric's numpy RandomState (and of the sampled representation's noise).
+      name: names the metric in the records and its artifact directory.
+    """
+    output_dirs.require_finished(model_dir, "postprocess", "postprocess the model first with dtl_postprocess "
+                                 "--model_dir=<model> --output_dir={}".format(model_dir))
+    metric_parameters = _metric_parameters(evaluation_fn)
+    output_dirs.prepare_output_directory(output_dir, "evaluation", overwrite)
+    experiment_timer = time.time()
+    auto_dataset.resolve(os.path.join(model_dir, "results", "gin", "postprocess.gin"))
+    dataset = named_data.get_named_ground_truth_data()
+    runtime = evaluation_runtime()
+    device = device_lib.select_device(runtime.device)
+    module = exported_modules.load(exported_modules.exported_path(model_dir, exported_modules.REPRESENTATION),
+                                   device)
+
+    extra_arguments = {}
+    if "artifact_dir" in metric_parameters:
+        extra_arguments["artifact_dir"] = os.path.join(model_dir, "artifacts", name)
+    torch.manual_seed(int(random_seed))  # the noise of a sampled representation encoded directly
+    if "model_dir" in metric_parameters:
+        extra_arguments["model_dir"] = metric_inputs.trained_model_dir(model_dir)
+        data = dataset
+        representation_function = exported_modules.numpy_function(module, device, runtime.encode_batch_size)
+    else:
+        data, representation_function, mode = metric_inputs.metric_inputs(dataset, module, random_seed, device,
+                                                                           runtime)
+        logging.info("Evaluating %s with %s codes", model_dir, mode)
+    results_dict = evaluation_fn(data, representation_function, random_state=np.random.RandomState(random_seed),
+                                 **extra_arguments)
+    results_dict["elapsed_time"] = time.time() - experiment_timer
+    results.update_result_directory(os.path.join(output_dir, "results"), "evaluation", results_dict,
+                                    os.path.join(model_dir, "results"))
+
+
+def registered_metric_names():
+    """gin names of the registered metrics (configurables taking the reference's three metric arguments)."""
+    names = set()
+    for _, configurable in gin.config._REGISTRY.items():  # pylint: disable=protected-access
+        try:
+            parameters = list(inspect.signature(configurable.wrapped).parameters)
+        except (TypeError, ValueError):
+            continue
+        if tuple(parameters[:3]) == METRIC_ARGUMENTS:
+            names.add(configurable.name)
+    return sorted(names)
+
+
+def _metric_parameters(evaluation_fn):
+    """The names of the metric's parameters; a one-line error if `evaluation_fn` is not a metric."""
+    try:
+        parameters = list(inspect.signature(evaluation_fn).parameters)
+    except (TypeError, ValueError):
+        parameters = []
+    if tuple(parameters[:3]) != METRIC_ARGUMENTS:
+        raise ConfigError("evaluation.evaluation_fn is {!r}, which is not a metric (a metric takes {}); "
+                          "registered metrics: {}".format(getattr(evaluation_fn, "__name__", evaluation_fn),
+                                                          ", ".join(METRIC_ARGUMENTS),
+                                                          ", ".join(registered_metric_names())))
+    return parameters
+
+
+def _explain_unknown_metric(error):
+    """Turns gin's unknown-reference error on `evaluation.evaluation_fn` into one naming the known metrics."""
+    message = str(error)
+    match = re.search(r"No configurable matching reference '@?([^']+)'", message)
+    if match is None or "evaluation.evaluation_fn" not in message:
+        return error
+    where = message.split(":")[0]
+    return ConfigError("{}: unknown metric '{}' in evaluation.evaluation_fn; registered metrics: {}".format(
+        where, match.group(1), ", ".join(registered_metric_names())))
