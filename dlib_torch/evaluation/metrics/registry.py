@@ -9,6 +9,7 @@ from dlib_torch.evaluation.metrics import dci
 from dlib_torch.evaluation.metrics import downstream_task
 from dlib_torch.evaluation.metrics import factor_vae
 from dlib_torch.evaluation.metrics import fairness
+from dlib_torch.evaluation.metrics import held_out_reconstruction
 from dlib_torch.evaluation.metrics import irs
 from dlib_torch.evaluation.metrics import mig
 from dlib_torch.evaluation.metrics import modularity_explicitness
@@ -30,6 +31,7 @@ EVALUATION_FUNCTIONS = {
     "reduced_downstream_task": reduced_downstream_task.compute_reduced_downstream_task,
     "strong_downstream_task": strong_downstream_task.compute_strong_downstream_task,
     "fairness": fairness.compute_fairness,
+    "held_out_reconstruction": held_out_reconstruction.compute_held_out_reconstruction,
 }
 
 VALIDATION_FUNCTIONS = {
