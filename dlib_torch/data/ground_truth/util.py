@@ -11,13 +11,16 @@ def data_root():
     return os.environ.get("DISENTANGLEMENT_LIB_DATA", ".")
 
 
-def require_file(path, dataset_name):
-    """Returns `path` if it exists, else raises a one-line error naming the file and the download command."""
+def require_file(path, dataset_name, data_dir=None):
+    """Returns `path` if it exists, else raises a one-line error naming the file and the download command.
+
+    `data_dir` is the data root the file was looked for in (default: `data_root()`).
+    """
     if not os.path.exists(path):
         raise MissingDataError(
             "data set '{name}' needs {path}, which does not exist; fetch it with "
             "`dtl_download --dataset={name} --data_dir={root}` (or set DISENTANGLEMENT_LIB_DATA to the "
-            "directory that holds it)".format(name=dataset_name, path=path, root=data_root()))
+            "directory that holds it)".format(name=dataset_name, path=path, root=data_dir or data_root()))
     return path
 
 
