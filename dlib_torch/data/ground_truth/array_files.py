@@ -57,6 +57,12 @@ def open_npz_member(path, name):
             yield f, shape, dtype
 
 
+def npz_member_shape(path, name):
+    """(shape, dtype) of array `name` of an .npz file, read from its header alone."""
+    with open_npz_member(path, name) as (_, shape, dtype):
+        return shape, dtype
+
+
 def stored_npz_member_offset(path, name):
     """File offset of array `name`'s first data byte if the .npz stores it uncompressed (np.savez), else None.
 

@@ -21,6 +21,7 @@ from dlib_torch.utils import file_lock
 from dlib_torch.utils.errors import UserError
 
 INDEX_VERSION = 1
+logger = logging.getLogger(__name__)
 
 
 class ImageRows:
@@ -142,6 +143,28 @@ class NpyWriter:
         return False
 
 
+def images_from_npz(npz_path, member, images_path):
+    """The `images` entry of a cache index for uint8 images [..., H, W, C] stored as `member` of an .npz file.
+
+    An uncompressed member (np.savez) is read where it lies; a compressed one is streamed chunk by chunk into
+    the .npy file `images_path`. Leading dimensions beyond the first are flattened into rows (row-major).
+    """
+    with array_files.open_npz_member(npz_path, member) as (f, shape, dtype):
+        if dtype != np.uint8 or len(shape) < 4:
+            raise UserError("{}: `{}` is {} {}, expected uint8 images [N, H, W, C]".format(
+                npz_path, member, dtype, list(shape)))
+        num_rows = int(np.prod(shape[:-3], dtype=np.int64))
+        entry = {"num_rows": num_rows, "row_shape": list(shape[-3:]), "bit_packed": False}
+        offset = array_files.stored_npz_member_offset(npz_path, member)
+        if offset is not None:
+            return dict(entry, file=os.path.basename(npz_path), offset=offset)
+        rows_shape = (num_rows,) + tuple(shape[-3:])
+        with NpyWriter(images_path, rows_shape) as writer:
+            for start, chunk in array_files.iter_row_chunks(f, rows_shape, dtype):
+                writer.write(start, chunk)
+    return dict(entry, file=os.path.basename(images_path), offset=writer.offset)
+
+
 def require_free_space(directory, num_bytes, what):
     """Raises a one-line UserError if `directory` has less than `num_bytes` free for writing `what`."""
     free = shutil.disk_usage(directory).free
@@ -175,10 +198,13 @@ def ensure(index_path, sources, build, dataset_name):
                                            "." + os.path.basename(index_path) + ".lock")):
             index = _load_fresh_index(index_path, sources)  # another job may have built it meanwhile
             if index is None:
-                logging.warning("Converting %s into a compact cache beside it (once; this can take minutes).",
-                                ", ".join(os.path.basename(s) for s in sources[:3]))
+                logger.warning("Converting the files of data set '%s' into a compact cache in %s (once; this can "
+                               "take minutes).", dataset_name, os.path.dirname(index_path))
+                stale_images = _images_file(index_path, _read_index(index_path))
                 index = dict(build(), version=INDEX_VERSION, sources=_fingerprint(index_path, sources))
                 atomic.write_text(index_path, json.dumps(index, indent=1, sort_keys=True))
+                if stale_images not in (None, _images_file(index_path, index)) and stale_images not in sources:
+                    os.unlink(stale_images)  # the previous build's copy, now unused
     except PermissionError as e:
         raise UserError("cannot write the cache of data set '{}' beside its files ({}); run `dtl_download "
                         "--dataset={}` once as a user who can write there".format(dataset_name, e, dataset_name))
@@ -206,15 +232,25 @@ def _fingerprint(index_path, sources):
     return {os.path.relpath(s, directory): [os.stat(s).st_size, os.stat(s).st_mtime_ns] for s in sources}
 
 
-def _load_fresh_index(index_path, sources):
+def _read_index(index_path):
     try:
         with open(index_path, encoding="utf-8") as f:
-            index = json.load(f)
+            return json.load(f)
     except (OSError, ValueError):
         return None
-    if index.get("version") != INDEX_VERSION or index.get("sources") != _fingerprint(index_path, sources):
+
+
+def _images_file(index_path, index):
+    if not index or "images" not in index:
         return None
-    images_file = os.path.join(os.path.dirname(index_path), index["images"]["file"])
-    if not os.path.exists(images_file):
+    return os.path.join(os.path.dirname(index_path), index["images"]["file"])
+
+
+def _load_fresh_index(index_path, sources):
+    index = _read_index(index_path)
+    if index is None or index.get("version") != INDEX_VERSION or \
+            index.get("sources") != _fingerprint(index_path, sources):
+        return None
+    if not os.path.exists(_images_file(index_path, index)):
         return None
     return index
