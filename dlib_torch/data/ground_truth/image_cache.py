@@ -127,16 +127,18 @@ class NpyWriter:
         return self
 
     def __exit__(self, exc_type, exc, tb):
+        complete = False
         try:
             if exc_type is None:
+                written = os.fstat(self._fd).st_size
                 expected = self.offset + self.shape[0] * self.row_bytes
-                if os.fstat(self._fd).st_size != expected:
-                    raise IOError("{}: wrote {} bytes, expected {}".format(
-                        self.path, os.fstat(self._fd).st_size, expected))
+                if written != expected:
+                    raise IOError("{}: wrote {} bytes, expected {}".format(self.path, written, expected))
                 os.fsync(self._fd)
+                complete = True
         finally:
             os.close(self._fd)
-            if exc_type is None:
+            if complete:
                 os.replace(self.tmp_path, self.path)
             elif os.path.exists(self.tmp_path):
                 os.unlink(self.tmp_path)
@@ -203,7 +205,8 @@ def ensure(index_path, sources, build, dataset_name):
                 stale_images = _images_file(index_path, _read_index(index_path))
                 index = dict(build(), version=INDEX_VERSION, sources=_fingerprint(index_path, sources))
                 atomic.write_text(index_path, json.dumps(index, indent=1, sort_keys=True))
-                if stale_images not in (None, _images_file(index_path, index)) and stale_images not in sources:
+                if stale_images not in (None, _images_file(index_path, index)) and stale_images not in sources \
+                        and os.path.exists(stale_images):
                     os.unlink(stale_images)  # the previous build's copy, now unused
     except PermissionError as e:
         raise UserError("cannot write the cache of data set '{}' beside its files ({}); run `dtl_download "

@@ -50,6 +50,14 @@ def _build_cache(npz_path, images_path):
     return {"images": images, "factor_sizes": grid}
 
 
+def published_grid(num_images, path, mode):
+    """The factor grid of a published MPI3D file of `num_images` images; a UserError for any other count."""
+    if num_images not in PUBLISHED_GRIDS:
+        raise UserError("{} holds {:,} images; MPI3D files hold {} (delete it and run `dtl_download --dataset={}`)"
+                        .format(path, num_images, " or ".join("{:,}".format(n) for n in PUBLISHED_GRIDS), mode))
+    return list(PUBLISHED_GRIDS[num_images])
+
+
 class MPI3D(ground_truth_data.GroundTruthData):
     """MPI3D data set `mode` (mpi3d_toy, mpi3d_realistic or mpi3d_real); observations are fixed by the factors.
 
@@ -68,11 +76,7 @@ class MPI3D(ground_truth_data.GroundTruthData):
         path = mpi3d_path(mode, data_dir)
         num_rows = index["images"]["num_rows"]
         if factor_sizes is None:
-            if num_rows not in PUBLISHED_GRIDS:
-                raise UserError("{} holds {} images; MPI3D files hold {} (delete it and run `dtl_download "
-                                "--dataset={}`)".format(path, num_rows, " or ".join(
-                                    "{:,}".format(n) for n in PUBLISHED_GRIDS), mode))
-            factor_sizes = PUBLISHED_GRIDS[num_rows]
+            factor_sizes = published_grid(num_rows, path, mode)
         self.factor_sizes = [int(s) for s in factor_sizes]
         if index["factor_sizes"] is not None:
             image_cache.require_grid(index, self.factor_sizes, path, mode)
