@@ -18,14 +18,15 @@ from dlib_torch.data.ground_truth import util
 CHUNK_ROWS_BYTES = 16 << 20
 
 
-def write_npz(path, arrays, compress):
+def write_npz(path, arrays, compress, compresslevel=None):
     """Writes an .npz like np.savez / np.savez_compressed, streaming the large arrays.
 
     `arrays` maps a name to an ndarray (pickled if it holds objects) or to (shape, dtype, rows) with
-    rows(start, stop) returning rows [start, stop).
+    rows(start, stop) returning rows [start, stop). `compresslevel` 1 writes big files fast.
     """
     compression = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
-    with zipfile.ZipFile(path, "w", compression=compression, allowZip64=True) as archive:
+    with zipfile.ZipFile(path, "w", compression=compression, allowZip64=True,
+                         compresslevel=compresslevel if compress else None) as archive:
         for name, value in arrays.items():
             with archive.open(name + ".npy", "w", force_zip64=True) as f:
                 if isinstance(value, np.ndarray):
@@ -57,9 +58,9 @@ def write_dsprites_npz(path, latents_sizes, rows):
                      "latents_values": classes.astype(np.float64), "metadata": metadata}, compress=True)
 
 
-def write_mpi3d_npz(path, num_images, rows, compress):
+def write_mpi3d_npz(path, num_images, rows, compress, compresslevel=None):
     """MPI3D npz: `images` uint8 [N, 64, 64, 3]."""
-    write_npz(path, {"images": ((num_images, 64, 64, 3), np.uint8, rows)}, compress)
+    write_npz(path, {"images": ((num_images, 64, 64, 3), np.uint8, rows)}, compress, compresslevel)
 
 
 def write_shapes3d_h5(path, factor_sizes, rows):
