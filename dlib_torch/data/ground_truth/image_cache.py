@@ -171,8 +171,15 @@ def require_free_space(directory, num_bytes, what):
     """Raises a one-line UserError if `directory` has less than `num_bytes` free for writing `what`."""
     free = shutil.disk_usage(directory).free
     if free < num_bytes:
-        raise UserError("no space left for {}: it needs {:.2f} GB, {} has {:.2f} GB free".format(
-            what, num_bytes / 1e9, directory, free / 1e9))
+        raise UserError("no space left for {}: it needs {}, {} has {} free".format(
+            what, _human_bytes(num_bytes), directory, _human_bytes(free)))
+
+
+def _human_bytes(num_bytes):
+    for unit, size in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if num_bytes >= size:
+            return "{:.1f} {}".format(num_bytes / size, unit)
+    return "{} bytes".format(int(num_bytes))
 
 
 def _disk_error(error, path):

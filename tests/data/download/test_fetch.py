@@ -92,3 +92,15 @@ def test_network_failures_name_the_url(tmp_path):
     with pytest.raises(fetch.DownloadError, match=r"network error for http://127.0.0.1:9/f.bin: .*refused.* "
                                                   r"\(gave up after 1 retries"):
         fetch.fetch(url, str(tmp_path / "f.bin"), retries=1, retry_wait=0.01, progress=False, log=lambda m: None)
+
+
+def test_a_download_that_does_not_fit_on_the_disk_is_refused(http_server, tmp_path, monkeypatch):
+    import collections
+    import shutil
+    http_server.files["f.bin"] = DATA
+    usage = collections.namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(10 ** 9, 10 ** 9 - 5000, 5000))
+    with pytest.raises(fetch.UserError, match=r"no space left for {}: it needs 1.0 MB, .*out has 5.0 kB free".format(
+            http_server.url("f.bin"))):
+        _fetch(http_server, tmp_path)
+    assert not (tmp_path / "out" / "f.bin").exists()
