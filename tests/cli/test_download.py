@@ -40,8 +40,9 @@ def test_download_then_load_then_rerun_downloads_nothing(http_server, small_sour
                                   info["images"][util.factors_to_rows(factors, info["grid"])])
     info = small_sources["dsprites"]
     data = dsprites.DSprites(factor_sizes=info["grid"], data_dir=data_dir)
-    np.testing.assert_array_equal(data.sample_observations_from_factors([[0, 0, 0, 1, 2]], np.random.RandomState(0))
-                                  [0, ..., 0], info["images"][util.factors_to_rows([[0, 0, 0, 0, 1, 2]], info["grid"])[0]])
+    observation = data.sample_observations_from_factors([[0, 0, 0, 1, 2]], np.random.RandomState(0))[0, ..., 0]
+    (row,) = util.factors_to_rows([[0, 0, 0, 0, 1, 2]], info["grid"])
+    np.testing.assert_array_equal(observation, info["images"][row])
 
     http_server.requests.clear()
     result = _dtl_download(*args, env=env)

@@ -36,9 +36,13 @@ def ensure_cache(data_dir=None, dataset_name="dsprites_full"):
 
 
 def _build_cache(npz_path, images_path):
-    """Streams `imgs` out of the compressed file into bit-packed rows (8 pixels a byte)."""
-    with np.load(npz_path, allow_pickle=True, encoding="latin1") as data:
-        latents_sizes = [int(s) for s in data["metadata"][()]["latents_sizes"]]
+    """Streams `imgs` out of the compressed file into bit-packed rows (8 pixels a byte).
+
+    The grid comes from `latents_classes` (checked to be row-major), which gives the same sizes as the
+    pickled `metadata` the reference read, without unpickling anything from a downloaded file.
+    """
+    with np.load(npz_path) as data:
+        latents_sizes = util.grid_of_row_major_labels(data["latents_classes"], npz_path)
     with array_files.open_npz_member(npz_path, "imgs") as (f, shape, dtype):
         if dtype != np.uint8 or len(shape) != 3 or shape[0] != int(np.prod(latents_sizes)):
             raise UserError("{}: `imgs` is {} {}, expected uint8 [{}, H, W] (the product of latents_sizes {})"

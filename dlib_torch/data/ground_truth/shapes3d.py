@@ -50,7 +50,7 @@ def _build_from_h5(h5_path, images_path):
         if images.dtype != np.uint8 or images.ndim != 4:
             raise UserError("{}: `images` is {} {}, expected uint8 [N, 64, 64, 3]".format(
                 h5_path, images.dtype, list(images.shape)))
-        grid = grid_from_labels(f["labels"][()], h5_path)
+        grid = util.grid_of_row_major_labels(f["labels"][()], h5_path)
         rows_per_chunk = max(1, array_files.CHUNK_BYTES // int(np.prod(images.shape[1:])))
         with image_cache.NpyWriter(images_path, images.shape) as writer:
             for start in range(0, images.shape[0], rows_per_chunk):
@@ -68,24 +68,8 @@ def _build_from_npz(npz_path, images_path):
         grid = list(shape[:-3])  # disentanglement_lib's file: images shaped like the factor grid
     else:
         with np.load(npz_path) as data:
-            grid = grid_from_labels(data["labels"].reshape(-1, data["labels"].shape[-1]), npz_path)
+            grid = util.grid_of_row_major_labels(data["labels"].reshape(-1, data["labels"].shape[-1]), npz_path)
     return {"images": images, "factor_sizes": grid}
-
-
-def grid_from_labels(labels, path):
-    """Factor sizes of a file whose rows carry factor values `labels` [N, F] in row-major factor order.
-
-    Raises a UserError if the rows are not exactly the row-major enumeration of the grid.
-    """
-    labels = np.asarray(labels)
-    values = [np.unique(labels[:, j]) for j in range(labels.shape[1])]
-    grid = [len(v) for v in values]
-    indices = np.stack([np.searchsorted(v, labels[:, j]) for j, v in enumerate(values)], axis=1)
-    if int(np.prod(grid)) != labels.shape[0] or np.any(
-            util.factors_to_rows(indices, grid) != np.arange(labels.shape[0])):
-        raise UserError("{}: the labels are not in row-major order over a grid of {} factor values".format(
-            path, grid))
-    return grid
 
 
 class Shapes3D(ground_truth_data.GroundTruthData):

@@ -4,6 +4,7 @@ import os
 import numpy as np
 
 from dlib_torch.utils.errors import MissingDataError
+from dlib_torch.utils.errors import UserError
 
 
 def data_root():
@@ -38,6 +39,21 @@ def factors_to_rows(factors, factor_sizes):
 def rows_to_factors(rows, factor_sizes):
     """Inverse of `factors_to_rows`: int64 array [len(rows), len(factor_sizes)]."""
     return np.stack(np.unravel_index(np.asarray(rows, dtype=np.int64), tuple(factor_sizes)), axis=1).astype(np.int64)
+
+
+def grid_of_row_major_labels(labels, path):
+    """Factor sizes of a file whose rows carry factor labels [N, F] (indices or values) in row-major order.
+
+    Raises a UserError naming `path` if the rows are not exactly the row-major enumeration of the grid.
+    """
+    labels = np.asarray(labels)
+    values = [np.unique(labels[:, j]) for j in range(labels.shape[1])]
+    grid = [len(v) for v in values]
+    indices = np.stack([np.searchsorted(v, labels[:, j]) for j, v in enumerate(values)], axis=1)
+    if int(np.prod(grid)) != labels.shape[0] or np.any(factors_to_rows(indices, grid) != np.arange(len(labels))):
+        raise UserError("{}: the labels are not in row-major order over a grid of {} factor values".format(
+            path, grid))
+    return grid
 
 
 class SplitDiscreteStateSpace:

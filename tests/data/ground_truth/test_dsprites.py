@@ -35,8 +35,8 @@ def test_observations_are_the_images_at_the_factors_row(dsprites_images):
     assert observations.dtype == np.float32 and observations.shape == (50, 64, 64, 1)
     np.testing.assert_array_equal(observations[..., 0], dsprites_images[rows])
     # Row-major: the last factor (posY) moves fastest.
-    np.testing.assert_array_equal(data.sample_observations_from_factors(np.array([[0, 0, 0, 0, 1]]), np.random.RandomState(0))[0, ..., 0],
-                                  dsprites_images[1])
+    last_factor_one = data.sample_observations_from_factors(np.array([[0, 0, 0, 0, 1]]), np.random.RandomState(0))
+    np.testing.assert_array_equal(last_factor_one[0, ..., 0], dsprites_images[1])
 
 
 def test_cache_is_bit_packed_and_reused(dsprites_images):
