@@ -21,14 +21,17 @@ class _FileServer:
         self.requests = []      # (path, Range header, If-Range header) of every GET
         self.drop_after = {}    # path -> bytes after which the next response for it breaks off
         self.fail_next = {}     # path -> HTTP status to answer the next request for it with
+        self.delay = 0.0        # seconds to wait before answering each request
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self):
                 import hashlib
                 import re
+                import time
                 path = self.path.lstrip("/")
                 server.requests.append((path, self.headers.get("Range"), self.headers.get("If-Range")))
+                time.sleep(server.delay)
                 if path in server.fail_next:
                     self.send_error(server.fail_next.pop(path))
                     return

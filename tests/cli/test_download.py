@@ -91,3 +91,15 @@ def test_the_data_root_defaults_to_the_environment(http_server, small_sources, t
                                 "DTL_DOWNLOAD_MIRROR": http_server.base_url})
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "env_root" / "scream" / "scream.jpg").read_bytes() == small_sources["files"]["The_Scream.jpg"]
+
+
+def test_concurrent_runs_download_each_file_once(http_server, small_sources, tmp_path):
+    http_server.files.update(small_sources["files"])
+    http_server.delay = 0.3  # keeps the first run's download open while the second starts
+    command = [os.path.join(os.path.dirname(sys.executable), "dtl_download"), "--dataset=scream_dsprites",
+               "--data_dir=" + str(tmp_path), "--noprogress", "--mirror=" + http_server.base_url]
+    runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outputs = [run.communicate(timeout=120) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    assert sorted(r[0] for r in http_server.requests) == ["The_Scream.jpg", DSPRITES_NAME]
+    assert (tmp_path / "scream" / "scream.jpg").read_bytes() == small_sources["files"]["The_Scream.jpg"]

@@ -10,6 +10,7 @@ from dlib_torch.data.download import fetch
 from dlib_torch.data.download import manifest
 from dlib_torch.data.download import sources
 from dlib_torch.data.download import unpack
+from dlib_torch.utils import file_lock
 from dlib_torch.utils.errors import UserError
 
 
@@ -25,7 +26,9 @@ def download(dataset_names, data_dir, url_overrides=None, sha256_overrides=None,
     os.makedirs(data_dir, exist_ok=True)
     downloaded = 0
     for remote in files:
-        downloaded += _ensure_file(remote, data_dir, retries, retry_wait, progress, log)
+        # One dtl_download at a time puts files into a data root; a second one waits, then finds them in place.
+        with file_lock.locked(os.path.join(data_dir, ".dtl_download_root.lock")):
+            downloaded += _ensure_file(remote, data_dir, retries, retry_wait, progress, log)
     if verify:
         verify_files(files, data_dir, log)
     for name in names:
