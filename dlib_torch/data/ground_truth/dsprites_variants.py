@@ -115,7 +115,7 @@ class AbstractDSprites(_DSpritesWrapper):
 
     def sample_observations_from_factors(self, factors, random_state):
         factors = np.asarray(factors, dtype=np.int64)
-        mask = self.base.sample_observations_from_factors(factors[:, 2:], random_state)
-        background = BACKGROUND_COLORS[factors[:, 0]][:, None, None, :].astype(np.float32)
-        color = OBJECT_COLORS[factors[:, 1]][:, None, None, :].astype(np.float32)
-        return mask * color + (1. - mask) * background
+        mask = self.base.sample_observations_from_factors(factors[:, 2:], random_state)[..., 0]
+        # mask * object colour + (1 - mask) * background colour, as a lookup in each image's two colours.
+        palette = np.stack([BACKGROUND_COLORS[factors[:, 0]], OBJECT_COLORS[factors[:, 1]]], axis=1)
+        return palette.astype(np.float32)[np.arange(len(factors))[:, None, None], mask.astype(np.intp)]

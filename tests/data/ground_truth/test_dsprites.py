@@ -79,12 +79,12 @@ def test_variants_over_the_file(dsprites_images, tmp_path):
     assert not abstract.observations_are_deterministic  # orientation is drawn per observation
     abstract_factors = abstract.sample_factors(20, np.random.RandomState(0))
     images = abstract.sample_observations_from_factors(abstract_factors, np.random.RandomState(0))
-    assert images.dtype == np.float32
-    for image, f in zip(images, abstract_factors):
-        pixels = image.reshape(-1, 3)
-        background = np.all(np.isclose(pixels, dsprites_variants.BACKGROUND_COLORS[f[0]], atol=1e-6), axis=1)
-        sprite = np.all(np.isclose(pixels, dsprites_variants.OBJECT_COLORS[f[1]], atol=1e-6), axis=1)
-        assert np.all(background | sprite)
+    masks = abstract.base.sample_observations_from_factors(abstract_factors[:, 2:], np.random.RandomState(0))
+    assert images.dtype == np.float32 and images.shape == (20, 64, 64, 3)
+    for image, mask, f in zip(images, masks, abstract_factors):
+        expected = np.where(mask == 1, dsprites_variants.OBJECT_COLORS[f[1]],
+                            dsprites_variants.BACKGROUND_COLORS[f[0]]).astype(np.float32)
+        np.testing.assert_array_equal(image, expected)
 
 
 def test_scream_is_thumbnailed_to_fit_350_by_274(tmp_path):
