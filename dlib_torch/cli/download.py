@@ -24,11 +24,14 @@ def main(argv):
         raise UserError("--dataset is required: NAME[,NAME...] or all; valid names: {}".format(
             ", ".join(sorted(sources.DATASET_FILES))))
     data_dir = f.data_dir or os.environ.get("DISENTANGLEMENT_LIB_DATA", ".")
-    download.download(f.dataset, data_dir,
-                      url_overrides=sources.parse_assignments(f.url, "url"),
-                      sha256_overrides=sources.parse_assignments(f.sha256, "sha256"),
-                      mirror=f.mirror, verify=f.verify, retries=f.retries, retry_wait=f.retry_wait,
-                      progress=f.progress)
+    try:
+        download.download(f.dataset, data_dir,
+                          url_overrides=sources.parse_assignments(f.url, "url"),
+                          sha256_overrides=sources.parse_assignments(f.sha256, "sha256"),
+                          mirror=f.mirror, verify=f.verify, retries=f.retries, retry_wait=f.retry_wait,
+                          progress=f.progress)
+    except OSError as e:  # e.g. an unwritable data root, or a full disk while unpacking: one line, not a trace
+        raise UserError("{}{}".format(e.filename + ": " if e.filename else "", e.strerror or e)) from e
 
 
 def run():

@@ -103,3 +103,10 @@ def test_concurrent_runs_download_each_file_once(http_server, small_sources, tmp
     assert [run.returncode for run in runs] == [0, 0], outputs
     assert sorted(r[0] for r in http_server.requests) == ["The_Scream.jpg", DSPRITES_NAME]
     assert (tmp_path / "scream" / "scream.jpg").read_bytes() == small_sources["files"]["The_Scream.jpg"]
+
+
+def test_an_unwritable_data_root_is_one_line(tmp_path):
+    (tmp_path / "file").write_text("not a directory")
+    result = _dtl_download("--dataset=dsprites_full", "--data_dir=" + str(tmp_path / "file" / "root"))
+    assert result.returncode == 2
+    assert result.stderr.strip() == "dtl_download: error: {}: Not a directory".format(tmp_path / "file" / "root")
