@@ -5,8 +5,9 @@ temporary data root, converts them into their caches (timed, peak memory measure
 Each measurement runs in a fresh process, so its peak resident memory (VmHWM) is its own. The batch time is
 compared with one training step of the reference conv VAE at batch 64 (target: under 5%).
 
-Run: python benchmarks/bench_data.py                                  # everything (needs about 30 GB free)
-     python benchmarks/bench_data.py --datasets=dsprites_full,mpi3d_real --batches=10000 --mpi3d_real_size=200000
+Run: python benchmarks/bench_data.py              # everything: about 20 GB of free disk, 15 minutes
+     python benchmarks/bench_data.py --datasets=dsprites_full,mpi3d_real --batches=1000 --mpi3d_real_size=172800
+     python benchmarks/bench_data.py --datasets=mpi3d_real --cold   # rows read from disk, not the page cache
 """
 import argparse
 import json
