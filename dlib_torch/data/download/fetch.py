@@ -42,8 +42,8 @@ def fetch(url, path, expected_size=None, expected_sha256=None, retries=5, retry_
     log = log or (lambda message: print(message, file=sys.stderr, flush=True))
     directory, name = os.path.split(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
-    partial = _Partial(os.path.join(directory, "." + name + ".part"), url)
     with file_lock.locked(os.path.join(directory, ".dtl_download.lock")):
+        partial = _Partial(os.path.join(directory, "." + name + ".part"), url)
         attempt = 0
         while True:
             try:
@@ -171,6 +171,7 @@ def _transfer(url, partial, expected_size, progress, timeout):
             length = response.headers.get("Content-Length")
             total = int(length) if length is not None else None
         if total is not None and expected_size is not None and total != expected_size:
+            partial.discard()
             raise DownloadError("{} serves {} bytes but the published file has {}; if the host now serves "
                                 "another version, pass --sha256=KEY=DIGEST".format(url, total, expected_size))
         _stream(response, partial, url, offset, total, progress)
