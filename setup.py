@@ -8,6 +8,7 @@ STAGES = {
     "dtl_visualize": "dlib_torch.cli.visualize:run",
     "dtl_postprocess": "dlib_torch.cli.postprocess:run",
     "dtl_evaluate": "dlib_torch.cli.evaluate:run",
+    "dtl_download": "dlib_torch.cli.download:run",
 }
 
 setuptools.setup(

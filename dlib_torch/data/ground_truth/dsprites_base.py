@@ -25,12 +25,15 @@ POSITION_VALUES = np.linspace(0.0, 1.0, 32)
 class DSpritesBase(ground_truth_data.GroundTruthData):
     """dSprites factor state space; subclasses say how to turn full factor tuples into binary images."""
 
-    def __init__(self, latent_factor_indices=None):
+    def __init__(self, latent_factor_indices=None, full_factor_sizes=None):
+        """`full_factor_sizes` defaults to the published grid; tests of file-backed data pass smaller grids."""
         if latent_factor_indices is None:
             latent_factor_indices = DEFAULT_LATENT_FACTOR_INDICES
+        if full_factor_sizes is None:
+            full_factor_sizes = FULL_FACTOR_SIZES
         self.latent_factor_indices = list(latent_factor_indices)
-        self.full_factor_sizes = list(FULL_FACTOR_SIZES)
-        self.factor_sizes = np.array(FULL_FACTOR_SIZES, dtype=np.int64)
+        self.full_factor_sizes = [int(s) for s in full_factor_sizes]
+        self.factor_sizes = np.array(self.full_factor_sizes, dtype=np.int64)
         self.factor_bases = util.row_major_bases(self.factor_sizes)
         self.state_space = util.SplitDiscreteStateSpace(self.factor_sizes, self.latent_factor_indices)
         self.data_shape = [64, 64, 1]

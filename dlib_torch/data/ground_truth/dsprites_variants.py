@@ -74,3 +74,48 @@ class ScreamDSprites(_DSpritesWrapper):
             background[mask] = 1 - background[mask]
             observations[i] = background
         return observations
+
+
+# Colours of abstract_dsprites, as in disentanglement_lib: the object colours are
+# seaborn.husl_palette(n_colors=6, h=0.1, s=0.7, l=0.7); the backgrounds are five greys from black to white.
+OBJECT_COLORS = np.array([
+    [0.9096231780824386, 0.5883403686424795, 0.3657680693481871],
+    [0.6350181801577739, 0.6927729880940552, 0.3626904230371999],
+    [0.3764832455369271, 0.7283900430001952, 0.5963114605342514],
+    [0.39548987063404156, 0.7073922557810771, 0.7874577552076919],
+    [0.6963644829189117, 0.6220697032672371, 0.899716387820763],
+    [0.90815966835861, 0.5511103319168646, 0.7494337214212151]])
+BACKGROUND_COLORS = np.array([[0., 0., 0.], [.25, .25, .25], [.5, .5, .5], [.75, .75, .75], [1., 1., 1.]])
+
+
+class AbstractDSprites(_DSpritesWrapper):
+    """A sprite in one of 6 colours on one of 5 grey backgrounds (the abstract reasoning study's data).
+
+    Factors: 0 background colour (5), 1 object colour (6), then the base's factors. disentanglement_lib builds
+    the base with latent factors [1, 2, 4, 5] (shape, scale, posX, posY), so orientation is a nuisance factor.
+    """
+
+    @property
+    def num_factors(self):
+        return 2 + self.base.num_factors
+
+    @property
+    def factors_num_values(self):
+        return [len(BACKGROUND_COLORS), len(OBJECT_COLORS)] + list(self.base.factors_num_values)
+
+    @property
+    def factor_names(self):
+        return ["background_color", "object_color"] + list(self.base.factor_names)
+
+    def sample_factors(self, num, random_state):
+        colors = np.zeros((num, 2), dtype=np.int64)
+        colors[:, 0] = random_state.randint(len(BACKGROUND_COLORS), size=num)
+        colors[:, 1] = random_state.randint(len(OBJECT_COLORS), size=num)
+        return np.concatenate([colors, self.base.sample_factors(num, random_state)], axis=-1)
+
+    def sample_observations_from_factors(self, factors, random_state):
+        factors = np.asarray(factors, dtype=np.int64)
+        mask = self.base.sample_observations_from_factors(factors[:, 2:], random_state)[..., 0]
+        # mask * object colour + (1 - mask) * background colour, as a lookup in each image's two colours.
+        palette = np.stack([BACKGROUND_COLORS[factors[:, 0]], OBJECT_COLORS[factors[:, 1]]], axis=1)
+        return palette.astype(np.float32)[np.arange(len(factors))[:, None, None], mask.astype(np.intp)]

@@ -4,6 +4,7 @@ import os
 import numpy as np
 
 from dlib_torch.utils.errors import MissingDataError
+from dlib_torch.utils.errors import UserError
 
 
 def data_root():
@@ -11,13 +12,16 @@ def data_root():
     return os.environ.get("DISENTANGLEMENT_LIB_DATA", ".")
 
 
-def require_file(path, dataset_name):
-    """Returns `path` if it exists, else raises a one-line error naming the file and the download command."""
+def require_file(path, dataset_name, data_dir=None):
+    """Returns `path` if it exists, else raises a one-line error naming the file and the download command.
+
+    `data_dir` is the data root the file was looked for in (default: `data_root()`).
+    """
     if not os.path.exists(path):
         raise MissingDataError(
             "data set '{name}' needs {path}, which does not exist; fetch it with "
             "`dtl_download --dataset={name} --data_dir={root}` (or set DISENTANGLEMENT_LIB_DATA to the "
-            "directory that holds it)".format(name=dataset_name, path=path, root=data_root()))
+            "directory that holds it)".format(name=dataset_name, path=path, root=data_dir or data_root()))
     return path
 
 
@@ -35,6 +39,21 @@ def factors_to_rows(factors, factor_sizes):
 def rows_to_factors(rows, factor_sizes):
     """Inverse of `factors_to_rows`: int64 array [len(rows), len(factor_sizes)]."""
     return np.stack(np.unravel_index(np.asarray(rows, dtype=np.int64), tuple(factor_sizes)), axis=1).astype(np.int64)
+
+
+def grid_of_row_major_labels(labels, path):
+    """Factor sizes of a file whose rows carry factor labels [N, F] (indices or values) in row-major order.
+
+    Raises a UserError naming `path` if the rows are not exactly the row-major enumeration of the grid.
+    """
+    labels = np.asarray(labels)
+    values = [np.unique(labels[:, j]) for j in range(labels.shape[1])]
+    grid = [len(v) for v in values]
+    indices = np.stack([np.searchsorted(v, labels[:, j]) for j, v in enumerate(values)], axis=1)
+    if int(np.prod(grid)) != labels.shape[0] or np.any(factors_to_rows(indices, grid) != np.arange(len(labels))):
+        raise UserError("{}: the labels are not in row-major order over a grid of {} factor values".format(
+            path, grid))
+    return grid
 
 
 class SplitDiscreteStateSpace:
