@@ -33,26 +33,33 @@ class _DSpritesWrapper(ground_truth_data.GroundTruthData):
     def sample_factors(self, num, random_state):
         return self.base.sample_factors(num, random_state)
 
-    def _binary_rgb(self, factors, random_state):
-        return np.repeat(self.base.sample_observations_from_factors(factors, random_state), 3, axis=3)
+
+def _rgb(num, channel_fn):
+    """[num, 64, 64, 3] float32 filled channel by channel (numpy broadcasts a trailing axis of 3 slowly)."""
+    out = np.empty((num, 64, 64, 3), dtype=np.float32)
+    for channel in range(3):
+        out[..., channel] = channel_fn(channel)
+    return out
 
 
 class ColorDSprites(_DSpritesWrapper):
     """The sprite takes a random RGB colour in [0.5, 1]^3 per image; the background stays black."""
 
     def sample_observations_from_factors(self, factors, random_state):
-        observations = self._binary_rgb(factors, random_state)
-        color = random_state.uniform(0.5, 1, [observations.shape[0], 1, 1, 3]).astype(np.float32)
-        return observations * color
+        binary = self.base.sample_observations_from_factors(factors, random_state)  # [B, 64, 64, 1]
+        color = random_state.uniform(0.5, 1, [binary.shape[0], 1, 1, 3]).astype(np.float32)
+        return _rgb(binary.shape[0], lambda c: binary[..., 0] * color[..., c])
 
 
 class NoisyDSprites(_DSpritesWrapper):
     """The background is uniform noise per pixel and channel; the sprite stays white."""
 
     def sample_observations_from_factors(self, factors, random_state):
-        observations = self._binary_rgb(factors, random_state)
-        noise = random_state.uniform(0, 1, [observations.shape[0], 64, 64, 3]).astype(np.float32)
-        return np.minimum(observations + noise, 1.)
+        binary = self.base.sample_observations_from_factors(factors, random_state)
+        # random_sample draws the same numbers as the reference's uniform(0, 1, ...), a little faster, and
+        # min(sprite + noise, 1) is max(noise, sprite) for a binary sprite and noise in [0, 1).
+        noise = random_state.random_sample([binary.shape[0], 64, 64, 3]).astype(np.float32)
+        return np.maximum(noise, binary, out=noise)
 
 
 class ScreamDSprites(_DSpritesWrapper):
@@ -64,16 +71,27 @@ class ScreamDSprites(_DSpritesWrapper):
         self.scream = np.asarray(scream, dtype=np.float32)
 
     def sample_observations_from_factors(self, factors, random_state):
-        observations = self._binary_rgb(factors, random_state)
-        for i in range(observations.shape[0]):
-            x_crop = random_state.randint(0, self.scream.shape[0] - 64)
-            y_crop = random_state.randint(0, self.scream.shape[1] - 64)
-            background = (self.scream[x_crop:x_crop + 64, y_crop:y_crop + 64] +
-                          random_state.uniform(0, 1, size=3).astype(np.float32)) / 2.
-            mask = observations[i] == 1
-            background[mask] = 1 - background[mask]
-            observations[i] = background
-        return observations
+        binary = self.base.sample_observations_from_factors(factors, random_state)
+        num = binary.shape[0]
+        # The random numbers come per image in the reference's order (row crop, column crop, colour);
+        # the image arithmetic is then done for the whole batch at once.
+        x_crop = np.empty(num, dtype=np.int64)
+        y_crop = np.empty(num, dtype=np.int64)
+        colour = np.empty((num, 3), dtype=np.float32)
+        for i in range(num):
+            x_crop[i] = random_state.randint(0, self.scream.shape[0] - 64)
+            y_crop[i] = random_state.randint(0, self.scream.shape[1] - 64)
+            colour[i] = random_state.uniform(0, 1, size=3)
+        offsets = np.arange(64)
+        rows = (x_crop[:, None] + offsets)[:, :, None]
+        cols = (y_crop[:, None] + offsets)[:, None, :]
+        sprite = binary[..., 0] == 1
+
+        def channel(c):
+            background = (self.scream[:, :, c][rows, cols] + colour[:, c, None, None]) / 2.
+            return np.where(sprite, 1 - background, background)
+
+        return _rgb(num, channel)
 
 
 # Colours of abstract_dsprites, as in disentanglement_lib: the object colours are
@@ -116,6 +134,7 @@ class AbstractDSprites(_DSpritesWrapper):
     def sample_observations_from_factors(self, factors, random_state):
         factors = np.asarray(factors, dtype=np.int64)
         mask = self.base.sample_observations_from_factors(factors[:, 2:], random_state)[..., 0]
-        # mask * object colour + (1 - mask) * background colour, as a lookup in each image's two colours.
-        palette = np.stack([BACKGROUND_COLORS[factors[:, 0]], OBJECT_COLORS[factors[:, 1]]], axis=1)
-        return palette.astype(np.float32)[np.arange(len(factors))[:, None, None], mask.astype(np.intp)]
+        background = BACKGROUND_COLORS[factors[:, 0]].astype(np.float32)
+        colour = OBJECT_COLORS[factors[:, 1]].astype(np.float32)
+        sprite = mask == 1
+        return _rgb(len(factors), lambda c: np.where(sprite, colour[:, c, None, None], background[:, c, None, None]))
