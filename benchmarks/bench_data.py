@@ -39,36 +39,29 @@ FREE_SPACE_MARGIN = 5e9
 # ---------------------------------------------------------------- the reference training step
 
 def make_training_step(num_channels, batch_size=64, num_latent=10):
-    """One Adam step of the reference conv VAE (conv_encoder, deconv_decoder, Bernoulli loss, beta = 1).
+    """One training step of dtl_train's reference conv VAE (conv_encoder, deconv_decoder, Bernoulli loss,
+    beta = 1, Adam), as `train.optimization_step` runs it.
 
-    Returns step(images) for images [batch, 64, 64, num_channels] in [0, 1]. Point this at the training
-    stage's model when it exists; until then the architecture is written out here in plain PyTorch.
+    Returns step(images) for images [batch, 64, 64, num_channels] in [0, 1].
     """
+    import gin
     import torch
-    from torch import nn
+    from dlib_torch.methods.unsupervised import train
 
-    encoder = nn.Sequential(
-        nn.Conv2d(num_channels, 32, 4, 2, 1), nn.ReLU(), nn.Conv2d(32, 32, 4, 2, 1), nn.ReLU(),
-        nn.Conv2d(32, 64, 2, 2, 0), nn.ReLU(), nn.Conv2d(64, 64, 2, 2, 0), nn.ReLU(),
-        nn.Flatten(), nn.Linear(64 * 4 * 4, 256), nn.ReLU(), nn.Linear(256, 2 * num_latent))
-    decoder = nn.Sequential(
-        nn.Linear(num_latent, 256), nn.ReLU(), nn.Linear(256, 64 * 4 * 4), nn.ReLU(), nn.Unflatten(1, (64, 4, 4)),
-        nn.ConvTranspose2d(64, 64, 4, 2, 1), nn.ReLU(), nn.ConvTranspose2d(64, 32, 4, 2, 1), nn.ReLU(),
-        nn.ConvTranspose2d(32, 32, 4, 2, 1), nn.ReLU(), nn.ConvTranspose2d(32, num_channels, 4, 2, 1))
-    optimizer = torch.optim.Adam(list(encoder.parameters()) + list(decoder.parameters()), lr=1e-4)
+    gin.clear_config()
+    gin.parse_config([
+        "encoder.num_latent = {}".format(num_latent), "encoder.encoder_fn = @conv_encoder",
+        "decoder.decoder_fn = @deconv_decoder", "reconstruction_loss.loss_fn = @bernoulli_loss",
+        "vae_optimizer.optimizer_fn = @AdamOptimizer", "AdamOptimizer.learning_rate = 0.0001", "vae.beta = 1."])
+    torch.manual_seed(0)
+    model = gin.get_configurable("vae")()
+    model.build([64, 64, num_channels], [1])
+    optimizers = model.make_optimizers()  # the gin config stays: the losses read it at every step
+    global_step = [0]
 
     def step(images):
-        x = torch.from_numpy(images).permute(0, 3, 1, 2)
-        mean, logvar = encoder(x).chunk(2, dim=1)
-        z = mean + torch.exp(logvar / 2) * torch.randn_like(mean)
-        logits = decoder(z)
-        reconstruction = nn.functional.binary_cross_entropy_with_logits(logits, x, reduction="sum") / len(x)
-        kl = 0.5 * (mean ** 2 + logvar.exp() - logvar - 1).sum(dim=1).mean()
-        loss = reconstruction + kl
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        return loss.item()
+        train.optimization_step(model, optimizers, torch.from_numpy(images), None, global_step[0])
+        global_step[0] += 1
 
     return step
 

@@ -87,14 +87,7 @@ def time_bare_loop(model, optimizers, factors, observations, device, start_step,
     start = time.perf_counter()
     global_step = start_step
     for _ in range(steps):
-        objectives, _ = model.model_fn(observations, global_step, factors=factors)
-        for optimizer in optimizers:
-            optimizer.zero_grad()
-        for i, (objective, optimizer) in enumerate(zip(objectives, optimizers)):
-            objective.backward(inputs=optimizer.parameters if len(objectives) > 1 else None,
-                               retain_graph=i + 1 < len(objectives))
-        for optimizer in optimizers:
-            optimizer.step(global_step)
+        train.optimization_step(model, optimizers, observations, factors, global_step)
         global_step += model.global_step_increment
     _synchronize(device)
     return steps / (time.perf_counter() - start)

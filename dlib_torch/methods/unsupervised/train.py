@@ -171,15 +171,7 @@ def training_loop(model, model_optimizers, dataset, random_state, batch_size, tr
     with preemption.PreemptionSignals() as signals:
         while global_step < training_steps:
             factors, observations = sample_batch(dataset, batch_size, random_state, model.needs_factors, device)
-            objectives, scalars = model.model_fn(observations, global_step, factors=factors)
-            # One forward pass; each objective then updates only its own optimizer's parameters (TF's var_list).
-            for optimizer in model_optimizers:
-                optimizer.zero_grad()
-            for i, (objective, optimizer) in enumerate(zip(objectives, model_optimizers)):
-                objective.backward(inputs=optimizer.parameters if len(objectives) > 1 else None,
-                                   retain_graph=i + 1 < len(objectives))
-            for optimizer in model_optimizers:
-                optimizer.step(global_step)
+            scalars = optimization_step(model, model_optimizers, observations, factors, global_step)
             pending_scalars.append((global_step, _stack_scalars(scalars)))
             previous_step, global_step = global_step, global_step + model.global_step_increment
             log.advance(model.global_step_increment)
@@ -198,6 +190,22 @@ def training_loop(model, model_optimizers, dataset, random_state, batch_size, tr
                 raise Preempted("received {} at global step {}; a checkpoint is saved, run the same command again "
                                 "to resume".format(signals.received, global_step))
     return global_step
+
+
+def optimization_step(model, model_optimizers, observations, factors, global_step):
+    """One forward pass; each objective then updates only its own optimizer's parameters (TF's var_list).
+
+    Returns the step's scalars (tensors on the device).
+    """
+    objectives, scalars = model.model_fn(observations, global_step, factors=factors)
+    for optimizer in model_optimizers:
+        optimizer.zero_grad()
+    for i, (objective, optimizer) in enumerate(zip(objectives, model_optimizers)):
+        objective.backward(inputs=optimizer.parameters if len(objectives) > 1 else None,
+                           retain_graph=i + 1 < len(objectives))
+    for optimizer in model_optimizers:
+        optimizer.step(global_step)
+    return scalars
 
 
 def evaluate(model, dataset, random_state, batch_size, eval_steps, global_step, device):
