@@ -4,6 +4,7 @@ import setuptools
 # One console entry point per pipeline stage; each bin/<name> script launches the same function.
 STAGES = {
     "dtl_visualize_dataset": "dlib_torch.cli.visualize_dataset:run",
+    "dtl_reproduce": "dlib_torch.cli.reproduce:run",
     "dtl_aggregate": "dlib_torch.cli.aggregate:run",
 }
 
