@@ -6,6 +6,7 @@ STAGES = {
     "dtl_visualize_dataset": "dlib_torch.cli.visualize_dataset:run",
     "dtl_reproduce": "dlib_torch.cli.reproduce:run",
     "dtl_aggregate": "dlib_torch.cli.aggregate:run",
+    "dtl_submit": "dlib_torch.cli.submit:run",
 }
 
 setuptools.setup(

@@ -155,13 +155,18 @@ def test_preempted_run_resumes_from_its_checkpoint(tmp_path):
     process = subprocess.Popen([os.path.join(BIN, "dtl_reproduce"), "--study=" + study, "--model_num=0",
                                 "--output_directory=" + interrupted], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
-    model_dir = os.path.join(interrupted, "model")
-    deadline = time.time() + 120
-    while not files_under(model_dir) and process.poll() is None and time.time() < deadline:
-        time.sleep(0.05)
-    time.sleep(1.0)  # some steps into training
-    process.send_signal(signal.SIGUSR1)
-    _, stderr = process.communicate(timeout=120)
+    try:
+        model_dir = os.path.join(interrupted, "model")
+        deadline = time.time() + 120
+        while not files_under(model_dir) and process.poll() is None and time.time() < deadline:
+            time.sleep(0.05)
+        time.sleep(1.0)  # some steps into training
+        process.send_signal(signal.SIGUSR1)
+        _, stderr = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
     assert process.returncode == 75, "training finished before the signal, or failed: " + stderr
     assert "dtl_reproduce: preempted:" in stderr
     assert not os.path.exists(os.path.join(model_dir, "results", "aggregate", "train.json"))
