@@ -81,8 +81,9 @@ def test_rerun_skips_every_finished_step(first_run):
     assert record(output_directory, "sampled", "mig")["evaluation_results.uuid"] == before
 
 
-def test_rerun_redoes_only_the_unfinished_step(first_run):
-    output_directory, _ = first_run
+def test_rerun_redoes_only_the_unfinished_step(first_run, tmp_path):
+    output_directory = str(tmp_path / "copy")
+    shutil.copytree(first_run[0], output_directory)
     kept = record(output_directory, "mean", "mig")["evaluation_results.uuid"]
     os.remove(os.path.join(output_directory, "metrics", "sampled", "sap_score", "results", "aggregate",
                            "evaluation.json"))
