@@ -26,16 +26,12 @@ import numpy as np
 
 from dlib_torch.cli import common
 from dlib_torch.config import reproduce as studies
-from dlib_torch.utils import atomic
 from dlib_torch.utils import results
 from dlib_torch.utils.errors import Preempted
 from dlib_torch.utils.errors import UserError
 
-# One unit of work: kind is train, visualize, postprocess or evaluation.
+# One unit of work; its kind (train, visualize, postprocess, evaluation) is also its records' step name.
 Step = collections.namedtuple("Step", ["kind", "name", "input_dir", "output_dir", "config_files", "bindings"])
-
-# The visualisation stage writes no results records; dtl_reproduce marks its completion with this file.
-VISUALIZATION_FINISHED = ".finished"
 
 
 def resolve_model_num(model_num, environ):
@@ -102,10 +98,8 @@ def plan(study, model_num, output_directory, model_dir=None):
 
 
 def is_finished(step):
-    """True if the step's output directory holds its finished records."""
-    if step.kind == "visualize":
-        return os.path.exists(os.path.join(step.output_dir, VISUALIZATION_FINISHED))
-    return results.step_finished(step.output_dir, "train" if step.kind == "train" else step.kind)
+    """True if the step's output directory holds its finished records (its step name is its kind)."""
+    return results.step_finished(step.output_dir, step.kind)
 
 
 def run_step(step, overwrite):
@@ -115,10 +109,7 @@ def run_step(step, overwrite):
         train.train_with_gin(step.output_dir, overwrite, step.config_files, step.bindings)
     elif step.kind == "visualize":
         from dlib_torch.visualize import visualize_model
-        # An unfinished visualisation (interrupted run) is simply redone.
-        visualize_model.visualize(step.input_dir, step.output_dir, overwrite=overwrite or os.path.exists(
-            step.output_dir))
-        atomic.write_text(os.path.join(step.output_dir, VISUALIZATION_FINISHED), "")
+        visualize_model.visualize(step.input_dir, step.output_dir, overwrite)
     elif step.kind == "postprocess":
         from dlib_torch.postprocessing import postprocess
         postprocess.postprocess_with_gin(step.input_dir, step.output_dir, overwrite, step.config_files,

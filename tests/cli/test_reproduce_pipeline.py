@@ -2,7 +2,6 @@
 
 These run the real training, visualisation, postprocessing and evaluation stages (a few seconds each).
 """
-import glob
 import json
 import os
 import shutil
@@ -56,7 +55,7 @@ def test_layout_and_records(first_run):
     assert "dtl_reproduce: model 1 of study test is complete in {}".format(output_directory) in run.stdout
     assert os.path.exists(os.path.join(output_directory, "model", "results", "aggregate", "train.json"))
     assert os.path.exists(os.path.join(output_directory, "model", "exported", "gaussian_encoder.pt"))
-    assert os.path.exists(os.path.join(output_directory, "visualizations", ".finished"))
+    assert os.path.exists(os.path.join(output_directory, "visualizations", "results", "aggregate", "visualize.json"))
     for post, seed in POSTPROCESS_SEEDS.items():
         path = os.path.join(output_directory, "postprocessed", post, "results", "aggregate", "postprocess.json")
         assert load(path)["postprocess_config.postprocess.random_seed"] == seed
@@ -146,10 +145,6 @@ def long_training_study(tmp_path, steps):
     return str(folder)
 
 
-def files_under(directory):
-    return [p for p in glob.glob(os.path.join(directory, "**", "*"), recursive=True) if os.path.isfile(p)]
-
-
 def test_preempted_run_resumes_from_its_checkpoint(tmp_path):
     study = long_training_study(tmp_path, steps=3000)
     interrupted, uninterrupted = str(tmp_path / "interrupted"), str(tmp_path / "uninterrupted")
@@ -158,10 +153,11 @@ def test_preempted_run_resumes_from_its_checkpoint(tmp_path):
                                stderr=subprocess.PIPE, text=True)
     try:
         model_dir = os.path.join(interrupted, "model")
+        scalars = os.path.join(model_dir, "scalars.jsonl")  # training's first report: 100 steps done
         deadline = time.time() + 120
-        while not files_under(model_dir) and process.poll() is None and time.time() < deadline:
-            time.sleep(0.05)
-        time.sleep(1.0)  # some steps into training
+        while not (os.path.exists(scalars) and os.path.getsize(scalars)) and process.poll() is None \
+                and time.time() < deadline:
+            time.sleep(0.02)
         process.send_signal(signal.SIGUSR1)
         _, stderr = process.communicate(timeout=120)
     finally:
@@ -171,7 +167,7 @@ def test_preempted_run_resumes_from_its_checkpoint(tmp_path):
     assert process.returncode == 75, "training finished before the signal, or failed: " + stderr
     assert "dtl_reproduce: preempted:" in stderr
     assert not os.path.exists(os.path.join(model_dir, "results", "aggregate", "train.json"))
-    assert any("ckpt" in os.path.basename(p) or "checkpoint" in os.path.basename(p) for p in files_under(model_dir))
+    assert os.path.exists(os.path.join(model_dir, "checkpoints", "latest.pt"))
 
     resumed = reproduce("--study=" + study, "--model_num=0", "--output_directory=" + interrupted)
     assert resumed.returncode == 0, resumed.stderr

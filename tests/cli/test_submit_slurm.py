@@ -238,18 +238,19 @@ def check_resumed_run(slurm_env, tmp_path, job_id, task, uninterrupted):
     model_dir = tmp_path / "out" / "0" / "model"
     log_path = tmp_path / "slurm" / "long_study" / "logs" / "dtl_long_study_0-0_0.out"
 
+    scalars = model_dir / "scalars.jsonl"  # training's first report: 100 steps done
+
     def training_started_or_task_ended():
-        if model_dir.exists() and any(p.is_file() for p in model_dir.rglob("*")):
+        if scalars.exists() and scalars.stat().st_size:
             return "started"
         return task_states(slurm_env, job_id).get(0) not in ("PENDING", "RUNNING", None) and "ended"
     started = wait_for(training_started_or_task_ended, 300, "training to start")
     assert started == "started", read(log_path)
-    time.sleep(1.0)
     subprocess.run(["scancel", task], check=True, env=slurm_env, timeout=60)
     assert wait_until_done(slurm_env, job_id, 1) == {0: "CANCELLED"}
     wait_for(lambda: "dtl_reproduce: preempted:" in read(log_path), 60, "dtl_reproduce to stop (exit 75)")
     assert not (model_dir / "results" / "aggregate" / "train.json").exists(), "training finished before the cancel"
-    assert any("ckpt" in p.name or "checkpoint" in p.name for p in model_dir.rglob("*") if p.is_file())
+    assert (model_dir / "checkpoints" / "latest.pt").exists()
 
     requeue_and_release(slurm_env, task)
     assert wait_until_done(slurm_env, job_id, 1) == {0: "COMPLETED"}, read(log_path)

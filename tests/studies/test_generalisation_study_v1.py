@@ -78,5 +78,6 @@ def test_about_30_epochs_of_the_training_split(study):
 
 def test_metrics_and_representation(study):
     assert [os.path.basename(p) for p in study.get_postprocess_config_files()] == ["mean.gin"]
-    assert [os.path.basename(p) for p in study.get_eval_config_files()] == [
-        "dci.gin", "dci_paper.gin", "held_out_reconstruction.gin"]
+    assert [os.path.basename(p) for p in study.get_eval_config_files()] == ["dci.gin", "held_out_reconstruction.gin"]
+    with open(study.get_eval_config_files()[0]) as f:
+        assert "dci.paper_variant = True" in f.read().splitlines()
