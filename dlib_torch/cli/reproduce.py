@@ -20,6 +20,7 @@ import contextlib
 import os
 import signal
 import sys
+import time
 
 from absl import flags
 import numpy as np
@@ -31,7 +32,9 @@ from dlib_torch.utils.errors import Preempted
 from dlib_torch.utils.errors import UserError
 
 # One unit of work; its kind (train, visualize, postprocess, evaluation) is also its records' step name.
-Step = collections.namedtuple("Step", ["kind", "name", "input_dir", "output_dir", "config_files", "bindings"])
+# `options` are keyword arguments of the visualisation.
+Step = collections.namedtuple("Step", ["kind", "name", "input_dir", "output_dir", "config_files", "bindings",
+                                       "options"], defaults=[{}])
 
 
 def resolve_model_num(model_num, environ):
@@ -75,7 +78,7 @@ def plan(study, model_num, output_directory, model_dir=None):
                     "model.model_num = {}".format(model_num)] + model_bindings
         steps.append(Step("train", "model", None, model_dir, [model_config_file], bindings))
     steps.append(Step("visualize", "visualizations", model_dir, os.path.join(output_directory, "visualizations"),
-                      [], []))
+                      [], [], study.get_visualize_options()))
     random_state = np.random.RandomState(0)
     postprocess_configs = sorted(study.get_postprocess_config_files())
     for config in postprocess_configs:
@@ -109,7 +112,7 @@ def run_step(step, overwrite):
         train.train_with_gin(step.output_dir, overwrite, step.config_files, step.bindings)
     elif step.kind == "visualize":
         from dlib_torch.visualize import visualize_model
-        visualize_model.visualize(step.input_dir, step.output_dir, overwrite)
+        visualize_model.visualize(step.input_dir, step.output_dir, overwrite, **step.options)
     elif step.kind == "postprocess":
         from dlib_torch.postprocessing import postprocess
         postprocess.postprocess_with_gin(step.input_dir, step.output_dir, overwrite, step.config_files,
@@ -129,7 +132,9 @@ def run_steps(steps, overwrite, log=print):
             log("dtl_reproduce: resuming unfinished training in {}".format(step.output_dir))
         else:
             log("dtl_reproduce: {} {} -> {}".format(step.kind, step.name, step.output_dir))
+        start = time.time()
         run_step(step, overwrite)
+        log("dtl_reproduce: {} {} done in {:.1f} s".format(step.kind, step.name, time.time() - start))
 
 
 @contextlib.contextmanager

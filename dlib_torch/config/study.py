@@ -3,7 +3,8 @@
 A study lives in a folder (DESIGN §6):
   sweep.py               defines get_config() -> list of {gin parameter: value}, one per model number;
                          optionally get_model_config_file(config) -> gin file relative to the folder
-                         (default model_configs/shared.gin)
+                         (default model_configs/shared.gin) and VISUALIZE_OPTIONS, arguments of the
+                         visualisation (num_animations, num_frames, fps, num_points_irs)
   model_configs/         the training gin files
   postprocess_configs/   one gin file per representation (mean.gin, sampled.gin, ...)
   metric_configs/        one gin file per metric
@@ -19,6 +20,7 @@ from dlib_torch.config import hyperparams
 from dlib_torch.utils.errors import UserError
 
 DEFAULT_MODEL_CONFIG = os.path.join("model_configs", "shared.gin")
+VISUALIZE_ARGUMENTS = ("num_animations", "num_frames", "fps", "num_points_irs")
 
 
 class Study:
@@ -39,6 +41,10 @@ class Study:
     def num_models(self):
         """Number of model numbers in the study (valid ones are 0 .. num_models() - 1)."""
         raise NotImplementedError()
+
+    def get_visualize_options(self):
+        """Keyword arguments of the visualisation of every model (default: none, the reference's)."""
+        return {}
 
     def print_model_config(self, model_num=0):
         """Prints the gin file and bindings that train model `model_num`."""
@@ -111,6 +117,14 @@ class FolderStudy(Study):
         if not os.path.isfile(path):
             raise UserError("study '{}': model config file {} does not exist".format(self.name, path))
         return hyperparams.to_bindings(config), path
+
+    def get_visualize_options(self):
+        options = dict(getattr(self.sweep, "VISUALIZE_OPTIONS", {}))
+        unknown = sorted(set(options) - set(VISUALIZE_ARGUMENTS))
+        if unknown:
+            raise UserError("study '{}': VISUALIZE_OPTIONS has unknown arguments {}; valid: {}".format(
+                self.name, ", ".join(unknown), ", ".join(VISUALIZE_ARGUMENTS)))
+        return options
 
     def get_postprocess_config_files(self):
         return self._gin_files("postprocess_configs")

@@ -54,6 +54,13 @@ def test_training_bindings_start_with_model_name_and_number():
     assert train.config_files == [study.get_model_config(5523)[1]]
 
 
+def test_visualization_takes_the_studys_options():
+    steps = cli.plan(studies.get_study("test"), 0, "out")
+    assert steps[1].kind == "visualize" and steps[1].options == {"num_animations": 1, "num_frames": 5,
+                                                                 "num_points_irs": 1000}
+    assert cli.plan(studies.get_study("quickstart"), 0, "out")[1].options == {}
+
+
 def test_existing_model_dir_skips_training():
     steps = cli.plan(studies.get_study("test"), 0, "out", model_dir="trained/model")
     assert steps[0].kind == "visualize" and steps[0].input_dir == "trained/model"

@@ -22,7 +22,7 @@ EVALUATION_SEEDS = {("mean", "mig"): "3071714933", ("mean", "sap_score"): "36260
 VOLATILE = ("elapsed_time", "uuid")
 
 
-def reproduce(*args, timeout=300):
+def reproduce(*args, timeout=900):
     return subprocess.run([os.path.join(BIN, "dtl_reproduce")] + list(args), capture_output=True, text=True,
                           timeout=timeout)
 
@@ -134,32 +134,33 @@ def test_aggregate_the_run(first_run, tmp_path):
 
 
 def long_training_study(tmp_path, steps):
-    """A copy of the test study whose models train for `steps` steps (long enough to interrupt)."""
+    """A copy of the test study whose models train for `steps` steps and report every 10 (to interrupt them)."""
     folder = tmp_path / "long_study"
     shutil.copytree(os.path.join(studies.studies_root(), "test"), folder,
                     ignore=shutil.ignore_patterns("__pycache__"))
     config = folder / "model_configs" / "train_test.gin"
     text = config.read_text()
     assert "model.training_steps = 20\n" in text
-    config.write_text(text.replace("model.training_steps = 20\n", "model.training_steps = {}\n".format(steps)))
+    config.write_text(text.replace("model.training_steps = 20\n", "model.training_steps = {}\n".format(steps)) +
+                      "training_runtime.log_every_steps = 10\n")
     return str(folder)
 
 
 def test_preempted_run_resumes_from_its_checkpoint(tmp_path):
-    study = long_training_study(tmp_path, steps=3000)
+    study = long_training_study(tmp_path, steps=400)
     interrupted, uninterrupted = str(tmp_path / "interrupted"), str(tmp_path / "uninterrupted")
     process = subprocess.Popen([os.path.join(BIN, "dtl_reproduce"), "--study=" + study, "--model_num=0",
                                 "--output_directory=" + interrupted], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     try:
         model_dir = os.path.join(interrupted, "model")
-        scalars = os.path.join(model_dir, "scalars.jsonl")  # training's first report: 100 steps done
+        scalars = os.path.join(model_dir, "scalars.jsonl")  # training's first report: 10 steps done
         deadline = time.time() + 120
         while not (os.path.exists(scalars) and os.path.getsize(scalars)) and process.poll() is None \
                 and time.time() < deadline:
             time.sleep(0.02)
         process.send_signal(signal.SIGUSR1)
-        _, stderr = process.communicate(timeout=120)
+        _, stderr = process.communicate(timeout=600)
     finally:
         if process.poll() is None:
             process.kill()

@@ -216,7 +216,8 @@ def test_cancelled_task_resumes_from_its_checkpoint_after_requeue(slurm_env, tmp
     study = tmp_path / "long_study"
     shutil.copytree(os.path.join(studies.studies_root(), "test"), study, ignore=shutil.ignore_patterns("__pycache__"))
     config = study / "model_configs" / "train_test.gin"
-    config.write_text(read(config).replace("model.training_steps = 20\n", "model.training_steps = 3000\n"))
+    config.write_text(read(config).replace("model.training_steps = 20\n", "model.training_steps = 400\n") +
+                      "training_runtime.log_every_steps = 10\n")
     job_id, = submit(slurm_env, tmp_path, "--study=" + str(study), "--model_nums=0",
                      "--output_directory=out/{model_num}")
     task = job_id + "_0"
@@ -238,7 +239,7 @@ def check_resumed_run(slurm_env, tmp_path, job_id, task, uninterrupted):
     model_dir = tmp_path / "out" / "0" / "model"
     log_path = tmp_path / "slurm" / "long_study" / "logs" / "dtl_long_study_0-0_0.out"
 
-    scalars = model_dir / "scalars.jsonl"  # training's first report: 100 steps done
+    scalars = model_dir / "scalars.jsonl"  # training's first report: 10 steps done
 
     def training_started_or_task_ended():
         if scalars.exists() and scalars.stat().st_size:
@@ -255,7 +256,7 @@ def check_resumed_run(slurm_env, tmp_path, job_id, task, uninterrupted):
     requeue_and_release(slurm_env, task)
     assert wait_until_done(slurm_env, job_id, 1) == {0: "COMPLETED"}, read(log_path)
     assert "dtl_reproduce: resuming unfinished training in " in read(log_path)
-    assert uninterrupted.wait(timeout=600) == 0, read(tmp_path / "uninterrupted.log")
+    assert uninterrupted.wait(timeout=900) == 0, read(tmp_path / "uninterrupted.log")
     resumed, whole = metric_records(str(tmp_path / "out" / "0")), metric_records(str(tmp_path / "uninterrupted"))
     assert len(resumed) == len(whole) == 4
     for a, b in zip(resumed, whole):

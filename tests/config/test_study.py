@@ -110,3 +110,15 @@ def test_two_study_folders_do_not_share_their_sweep_module(tmp_path):
     second = study_lib.FolderStudy(write_study(
         tmp_path / "b", "def get_config():\n    return [{'x.y': 1}]\n"))
     assert first.num_models() == 6 and second.num_models() == 1
+
+
+def test_visualize_options(tmp_path):
+    study = study_lib.FolderStudy(write_study(tmp_path / "plain", SWEEP))
+    assert study.get_visualize_options() == {}
+    source = textwrap.dedent(SWEEP) + "VISUALIZE_OPTIONS = {'num_animations': 1, 'num_points_irs': 100}\n"
+    study = study_lib.FolderStudy(write_study(tmp_path / "small", source))
+    assert study.get_visualize_options() == {"num_animations": 1, "num_points_irs": 100}
+    source = textwrap.dedent(SWEEP) + "VISUALIZE_OPTIONS = {'frames': 3}\n"
+    study = study_lib.FolderStudy(write_study(tmp_path / "bad", source))
+    with pytest.raises(UserError, match="unknown arguments frames; valid: num_animations"):
+        study.get_visualize_options()

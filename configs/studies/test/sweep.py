@@ -4,6 +4,8 @@
 """
 
 MODEL_CONFIG = "model_configs/train_test.gin"
+# Fewer and shorter animations and fewer points for the interventional effects than the reference's.
+VISUALIZE_OPTIONS = {"num_animations": 1, "num_frames": 5, "num_points_irs": 1000}
 
 
 def get_config():
