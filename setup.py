@@ -9,6 +9,9 @@ STAGES = {
     "dtl_postprocess": "dlib_torch.cli.postprocess:run",
     "dtl_evaluate": "dlib_torch.cli.evaluate:run",
     "dtl_download": "dlib_torch.cli.download:run",
+    "dtl_reproduce": "dlib_torch.cli.reproduce:run",
+    "dtl_aggregate": "dlib_torch.cli.aggregate:run",
+    "dtl_submit": "dlib_torch.cli.submit:run",
 }
 
 setuptools.setup(

@@ -1,0 +1,33 @@
+"""dtl_aggregate: every evaluation record of a sweep in one JSON file, loadable as a pandas DataFrame.
+
+Example: dtl_aggregate --result_file_pattern='output/*/*/metrics/*/*/results/aggregate/evaluation.json' \
+    --output_path=results.json
+then in Python: dlib_torch.utils.aggregate_results.load_aggregated_json_results("results.json").
+"""
+from absl import flags
+
+from dlib_torch.cli import common
+
+# The layout dtl_reproduce writes: <output>/<study>/<model_num>/metrics/<representation>/<metric>/.
+DEFAULT_PATTERN = "output/*/*/metrics/*/*/results/aggregate/evaluation.json"
+
+
+def main(argv):
+    del argv
+    from dlib_torch.utils import aggregate_results
+    summary = aggregate_results.aggregate_results_to_json(flags.FLAGS.result_file_pattern,
+                                                          flags.FLAGS.output_path)
+    skipped = " ({} unreadable or unfinished records skipped, listed above)".format(
+        summary.num_skipped) if summary.num_skipped else ""
+    print("dtl_aggregate: wrote {} records to {}{}".format(summary.num_records, flags.FLAGS.output_path, skipped))
+
+
+def run():
+    flags.DEFINE_string("result_file_pattern", DEFAULT_PATTERN,
+                        "Glob of the records to aggregate (`**` matches any number of folders).")
+    flags.DEFINE_string("output_path", "results.json", "JSON file to write.")
+    common.run_main(main, "dtl_aggregate")
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,206 @@
+"""dtl_reproduce: the whole pipeline for one model number of a study (disentanglement_lib's dlib_reproduce).
+
+Trains model `--model_num` of `--study`, visualises it, extracts every representation of the study and
+evaluates every metric on each, in <output_directory>/{model,visualizations,postprocessed,metrics}/.
+Postprocessing and evaluation get the reference's fixed seed stream (numpy RandomState(0)), so every model
+of a study is evaluated with the same seeds.
+
+Made for job arrays: without --model_num inside a SLURM array task, the task id is the model number; a
+rerun skips finished steps and resumes unfinished training from its checkpoint; SIGTERM/SIGUSR1 stop the
+run with exit status 75 (training checkpoints first), so a requeued task carries on.
+
+Examples:
+  dtl_reproduce --model_num=0                       # quickstart model 0 in output/quickstart/0
+  dtl_reproduce --study=unsupervised_study_v1 --model_num=5523 --only_print
+  dtl_reproduce --study=path/to/my_study --output_directory=/scratch/{study}/{model_num}
+  dtl_reproduce --study=test --model_dir=output/test/0/model --output_directory=reevaluated
+"""
+import collections
+import contextlib
+import os
+import signal
+import sys
+import time
+
+from absl import flags
+import numpy as np
+
+from dlib_torch.cli import common
+from dlib_torch.config import reproduce as studies
+from dlib_torch.utils import results
+from dlib_torch.utils.errors import Preempted
+from dlib_torch.utils.errors import UserError
+
+# One unit of work; its kind (train, visualize, postprocess, evaluation) is also its records' step name.
+# `options` are keyword arguments of the visualisation.
+Step = collections.namedtuple("Step", ["kind", "name", "input_dir", "output_dir", "config_files", "bindings",
+                                       "options"], defaults=[{}])
+
+
+def resolve_model_num(model_num, environ):
+    """--model_num, else SLURM_ARRAY_TASK_ID inside an array task (saying so), else 0 as the reference."""
+    if model_num is not None:
+        return model_num
+    task_id = environ.get("SLURM_ARRAY_TASK_ID")
+    if task_id is None:
+        return 0
+    try:
+        model_num = int(task_id)
+    except ValueError:
+        raise UserError("SLURM_ARRAY_TASK_ID={!r} is not a model number; pass --model_num".format(task_id))
+    print("dtl_reproduce: --model_num not given; using SLURM_ARRAY_TASK_ID={}".format(model_num))
+    return model_num
+
+
+def output_directory_for(template, study_name, model_num, model_dir):
+    """The run's output directory: the template (default as the reference's) with placeholders filled in."""
+    if template is None:
+        template = os.path.join("output", "{study}", "{model_num}") if model_dir is None else "output"
+    try:
+        return template.format(model_num=model_num, study=study_name)
+    except (KeyError, IndexError, ValueError) as e:
+        raise UserError("--output_directory {!r} may only use the placeholders {{study}} and {{model_num}} "
+                        "({})".format(template, e)) from None
+
+
+def plan(study, model_num, output_directory, model_dir=None):
+    """The run's steps in order, with the reference's bindings and seed stream.
+
+    Training comes first unless `model_dir` holds an already trained model; the postprocessing seeds,
+    then the evaluation seeds (per representation, per metric in sorted order) are drawn from
+    np.random.RandomState(0), as in disentanglement_lib.
+    """
+    steps = []
+    if model_dir is None:
+        model_dir = os.path.join(output_directory, "model")
+        model_bindings, model_config_file = study.get_model_config(model_num)
+        bindings = ["model.name = '{}'".format(_stem(model_config_file)),
+                    "model.model_num = {}".format(model_num)] + model_bindings
+        steps.append(Step("train", "model", None, model_dir, [model_config_file], bindings))
+    steps.append(Step("visualize", "visualizations", model_dir, os.path.join(output_directory, "visualizations"),
+                      [], [], study.get_visualize_options()))
+    random_state = np.random.RandomState(0)
+    postprocess_configs = sorted(study.get_postprocess_config_files())
+    for config in postprocess_configs:
+        name = _stem(config)
+        bindings = ["postprocess.random_seed = {}".format(random_state.randint(2**32)),
+                    "postprocess.name = '{}'".format(name)]
+        steps.append(Step("postprocess", name, model_dir, os.path.join(output_directory, "postprocessed", name),
+                          [config], bindings))
+    eval_configs = sorted(study.get_eval_config_files())
+    for config in postprocess_configs:
+        post_name = _stem(config)
+        post_dir = os.path.join(output_directory, "postprocessed", post_name)
+        for eval_config in eval_configs:
+            metric = _stem(eval_config)
+            bindings = ["evaluation.random_seed = {}".format(random_state.randint(2**32)),
+                        "evaluation.name = '{}'".format(metric)]
+            steps.append(Step("evaluation", "{}/{}".format(post_name, metric), post_dir,
+                              os.path.join(output_directory, "metrics", post_name, metric), [eval_config], bindings))
+    return steps
+
+
+def is_finished(step):
+    """True if the step's output directory holds its finished records (its step name is its kind)."""
+    return results.step_finished(step.output_dir, step.kind)
+
+
+def run_step(step, overwrite):
+    """Runs one step through its stage's entry function."""
+    if step.kind == "train":
+        from dlib_torch.methods.unsupervised import train
+        train.train_with_gin(step.output_dir, overwrite, step.config_files, step.bindings)
+    elif step.kind == "visualize":
+        from dlib_torch.visualize import visualize_model
+        visualize_model.visualize(step.input_dir, step.output_dir, overwrite, **step.options)
+    elif step.kind == "postprocess":
+        from dlib_torch.postprocessing import postprocess
+        postprocess.postprocess_with_gin(step.input_dir, step.output_dir, overwrite, step.config_files,
+                                         step.bindings)
+    else:
+        from dlib_torch.evaluation import evaluate
+        evaluate.evaluate_with_gin(step.input_dir, step.output_dir, overwrite, step.config_files, step.bindings)
+
+
+def run_steps(steps, overwrite, log=print):
+    """Runs the steps in order; without `overwrite`, finished ones are skipped and unfinished training resumes."""
+    for step in steps:
+        if not overwrite and is_finished(step):
+            log("dtl_reproduce: {} {} is finished in {}; skipped".format(step.kind, step.name, step.output_dir))
+            continue
+        if step.kind == "train" and not overwrite and os.path.isdir(step.output_dir):
+            log("dtl_reproduce: resuming unfinished training in {}".format(step.output_dir))
+        else:
+            log("dtl_reproduce: {} {} -> {}".format(step.kind, step.name, step.output_dir))
+        start = time.time()
+        run_step(step, overwrite)
+        log("dtl_reproduce: {} {} done in {:.1f} s".format(step.kind, step.name, time.time() - start))
+
+
+@contextlib.contextmanager
+def preemption_signals_raise():
+    """SIGTERM/SIGUSR1 (SLURM's preemption and pre-timeout signals) raise Preempted.
+
+    Training installs its own handlers (it checkpoints first); in the other steps stopping at once is safe:
+    their records are written atomically and an unfinished step is redone on the next run.
+    """
+    def handler(signum, frame):
+        del frame
+        raise Preempted("received {}; rerun the same command to continue".format(signal.Signals(signum).name))
+
+    previous = {signum: signal.signal(signum, handler) for signum in (signal.SIGTERM, signal.SIGUSR1)}
+    try:
+        yield
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)
+
+
+def main(argv):
+    del argv
+    FLAGS = flags.FLAGS
+    study = studies.get_study(FLAGS.study)
+    model_num = resolve_model_num(FLAGS.model_num, os.environ)
+    if FLAGS.model_dir is None:
+        study.print_model_config(model_num)
+    else:
+        print("Model directory (skipped training):")
+        print("--")
+        print(FLAGS.model_dir)
+    print()
+    study.print_postprocess_config()
+    print()
+    study.print_eval_config()
+    sys.stdout.flush()
+    if FLAGS.only_print:
+        return
+    output_directory = output_directory_for(FLAGS.output_directory, study.name, model_num, FLAGS.model_dir)
+    if FLAGS.model_dir is not None and not results.step_finished(FLAGS.model_dir, "train"):
+        raise UserError("--model_dir {} holds no finished training (results/aggregate/train.json is missing); "
+                        "train it first, e.g. with dtl_reproduce without --model_dir".format(FLAGS.model_dir))
+    steps = plan(study, model_num, output_directory, FLAGS.model_dir)
+    with preemption_signals_raise():
+        run_steps(steps, FLAGS.overwrite, log=lambda line: print(line, flush=True))
+    print("dtl_reproduce: model {} of study {} is complete in {}".format(model_num, study.name, output_directory))
+
+
+def run():
+    flags.DEFINE_string("study", "quickstart", "Name of a shipped study, or the path of a study folder.")
+    flags.DEFINE_string("output_directory", None,
+                        "Output directory; '{study}' and '{model_num}' are replaced by the study name and the "
+                        "model number (default: output/{study}/{model_num}, or output with --model_dir).")
+    flags.DEFINE_string("model_dir", None, "Directory of an already trained model: skips training.")
+    flags.DEFINE_integer("model_num", None, "Model number in the study (default: $SLURM_ARRAY_TASK_ID inside a "
+                         "SLURM array task, else 0).", lower_bound=0)
+    flags.DEFINE_boolean("only_print", False, "Only print the configuration of the model.")
+    flags.DEFINE_boolean("overwrite", False, "Redo finished steps (default: skip them).")
+    common.run_main(main, "dtl_reproduce")
+
+
+def _stem(path):
+    """File name without its .gin extension."""
+    return os.path.basename(path).replace(".gin", "")
+
+
+if __name__ == "__main__":
+    run()

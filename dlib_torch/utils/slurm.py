@@ -1,0 +1,159 @@
+"""SLURM job arrays that run `dtl_reproduce` for a range of model numbers (DESIGN §7).
+
+One array task is one model number. The job script runs dtl_reproduce through `srun`, so that the
+pre-timeout signal (`--signal=USR1@N`) reaches the Python process; dtl_reproduce then checkpoints and exits
+75, and the script requeues its own task, which resumes where it stopped. Preemption requeues the task too
+(`--requeue`), and logs are appended across restarts (`--open-mode=append`).
+"""
+import collections
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+
+from dlib_torch.utils import atomic
+from dlib_torch.utils.errors import UserError
+
+# SLURM's default MaxArraySize: array indices must be smaller than this.
+DEFAULT_MAX_ARRAY_SIZE = 1001
+
+# One job array: model numbers offset + index for each index in `indices`.
+JobArray = collections.namedtuple("JobArray", ["offset", "indices"])
+
+JobOptions = collections.namedtuple("JobOptions", [
+    "partition", "time", "mem", "cpus_per_task", "gpus", "max_parallel", "signal_seconds", "extra_options"])
+
+
+def parse_model_nums(text, num_models):
+    """Model numbers from "0-1799" or "0-9,20,30-39" (sorted, unique); each must be below `num_models`."""
+    model_nums = set()
+    for part in text.replace(" ", "").split(","):
+        match = re.fullmatch(r"(\d+)(?:-(\d+))?", part)
+        if not match:
+            raise UserError("--model_nums {!r}: expected ranges like 0-1799 or 0-9,20,30-39".format(text))
+        first, last = int(match.group(1)), int(match.group(2) or match.group(1))
+        if last < first:
+            raise UserError("--model_nums {!r}: range {} ends before it starts".format(text, part))
+        model_nums.update(range(first, last + 1))
+    if max(model_nums) >= num_models:
+        raise UserError("--model_nums {!r}: the study's models are numbered 0 to {}".format(text, num_models - 1))
+    return sorted(model_nums)
+
+
+def split_into_arrays(model_nums, max_array_size=DEFAULT_MAX_ARRAY_SIZE):
+    """Groups sorted model numbers into job arrays whose indices (model_num - offset) stay below the limit."""
+    arrays = []
+    for model_num in model_nums:
+        if arrays and model_num - arrays[-1].offset < max_array_size:
+            arrays[-1].indices.append(model_num - arrays[-1].offset)
+        else:
+            arrays.append(JobArray(model_num, [0]))
+    return arrays
+
+
+def array_spec(indices, max_parallel=None):
+    """The `--array` value: runs of consecutive indices as ranges, with the `%N` throttle."""
+    runs = []
+    for index in indices:
+        if runs and index == runs[-1][1] + 1:
+            runs[-1][1] = index
+        else:
+            runs.append([index, index])
+    spec = ",".join(str(a) if a == b else "{}-{}".format(a, b) for a, b in runs)
+    return spec + ("%{}".format(max_parallel) if max_parallel else "")
+
+
+def reproduce_command():
+    """The command that runs dtl_reproduce with this installation (the script beside this Python)."""
+    script = os.path.join(os.path.dirname(sys.executable), "dtl_reproduce")
+    if os.path.isfile(script):
+        return [script]
+    return [sys.executable, "-m", "dlib_torch.cli.reproduce"]
+
+
+def job_script(study, job_array, job_name, output_directory, log_directory, options, command=None,
+               environment=None):
+    """The text of one job-array script.
+
+    Args:
+      study: the study's name or folder, as dtl_reproduce --study takes it.
+      job_array: JobArray of the model numbers.
+      job_name: SLURM job name.
+      output_directory: dtl_reproduce's --output_directory (with {study} and {model_num}).
+      log_directory: folder of the task logs (<job name>_<array index>.out, appended across restarts).
+      options: JobOptions.
+      command: how to run dtl_reproduce (default: reproduce_command()).
+      environment: variables to export in the script (e.g. DISENTANGLEMENT_LIB_DATA).
+    """
+    command = command or reproduce_command()
+    first, last = job_array.offset, job_array.offset + job_array.indices[-1]
+    sbatch = [
+        "--job-name={}".format(job_name),
+        "--array={}".format(array_spec(job_array.indices, options.max_parallel)),
+        "--output={}".format(os.path.join(log_directory, "%x_%a.out")),
+        "--open-mode=append",
+        "--requeue",
+        "--signal=USR1@{}".format(options.signal_seconds),
+    ]
+    for flag, value in [("partition", options.partition), ("time", options.time), ("mem", options.mem),
+                        ("cpus-per-task", options.cpus_per_task), ("gpus", options.gpus)]:
+        if value is not None:
+            sbatch.append("--{}={}".format(flag, value))
+    sbatch += list(options.extra_options or [])
+    lines = ["#!/bin/bash",
+             "# Written by dtl_submit: models {}-{} of study {} (model number = {} + array index).".format(
+                 first, last, study, job_array.offset)]
+    lines += ["#SBATCH {}".format(option) for option in sbatch]
+    lines += [""]
+    lines += ["export {}={}".format(name, shlex.quote(value)) for name, value in sorted((environment or {}).items())]
+    lines += [
+        "export PYTHONUNBUFFERED=1",
+        "model_num=$(( {} + SLURM_ARRAY_TASK_ID ))".format(job_array.offset),
+        "task=\"${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}\"",
+        "echo \"dtl_submit: task $task runs model $model_num of {} on $(hostname) (restart "
+        "${{SLURM_RESTART_COUNT:-0}}, $(date))\"".format(study),
+        "# srun passes the pre-timeout signal to dtl_reproduce, not to this shell; Slurm >= 22.05 wants the",
+        "# CPU count repeated.",
+        "srun --ntasks=1 --cpus-per-task=\"${SLURM_CPUS_PER_TASK:-1}\" " + " ".join(
+            shlex.quote(part) for part in command + ["--study=" + study,
+                                                     "--output_directory=" + output_directory]) +
+        " --model_num=\"$model_num\"",
+        "status=$?",
+        "if [ \"$status\" -eq 75 ]; then",
+        "    # Stopped early (time limit near or preempted) after saving its state: run the task again.",
+        "    echo \"dtl_submit: model $model_num stopped early (exit 75); requeueing task $task\"",
+        "    scontrol requeue \"$task\"",
+        "fi",
+        "exit \"$status\"",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def max_array_size():
+    """The cluster's MaxArraySize (from `scontrol show config`), or SLURM's default when unknown."""
+    try:
+        config = subprocess.run(["scontrol", "show", "config"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return DEFAULT_MAX_ARRAY_SIZE
+    match = re.search(r"^MaxArraySize\s*=\s*(\d+)", config.stdout, re.MULTILINE)
+    return int(match.group(1)) if match else DEFAULT_MAX_ARRAY_SIZE
+
+
+def write_script(path, text):
+    """Writes a job script atomically, executable."""
+    atomic.write_text(path, text)
+    os.chmod(path, 0o755)
+
+
+def submit(script_path):
+    """Submits a job script with sbatch; returns the job id."""
+    if shutil.which("sbatch") is None:
+        raise UserError("sbatch is not on PATH: run dtl_submit on a SLURM login node, or pass --dry_run to only "
+                        "write the job scripts")
+    run = subprocess.run(["sbatch", "--parsable", script_path], capture_output=True, text=True, timeout=120)
+    if run.returncode != 0:
+        raise UserError("sbatch {} failed: {}".format(script_path, " ".join(run.stderr.split())))
+    return run.stdout.strip().split(";")[0]
