@@ -216,8 +216,10 @@ def test_cancelled_task_resumes_from_its_checkpoint_after_requeue(slurm_env, tmp
     study = tmp_path / "long_study"
     shutil.copytree(os.path.join(studies.studies_root(), "test"), study, ignore=shutil.ignore_patterns("__pycache__"))
     config = study / "model_configs" / "train_test.gin"
-    config.write_text(read(config).replace("model.training_steps = 20\n", "model.training_steps = 400\n") +
-                      "training_runtime.log_every_steps = 10\n")
+    # Conv networks and 800 steps: several seconds of training, so the cancel always lands mid-training.
+    text = read(config).replace("model.training_steps = 20\n", "model.training_steps = 800\n")
+    text = text.replace("@test_encoder", "@conv_encoder").replace("@test_decoder", "@deconv_decoder")
+    config.write_text(text + "training_runtime.log_every_steps = 10\n")
     job_id, = submit(slurm_env, tmp_path, "--study=" + str(study), "--model_nums=0",
                      "--output_directory=out/{model_num}")
     task = job_id + "_0"
