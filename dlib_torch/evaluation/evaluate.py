@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from dlib_torch.data.ground_truth import named_data
+from dlib_torch.data.ground_truth import splits
 from dlib_torch.evaluation import metric_inputs
 from dlib_torch.evaluation import metrics as metrics_package
 from dlib_torch.utils import auto_dataset
@@ -84,18 +85,10 @@ def evaluate_with_gin(model_dir, output_dir, overwrite=False, gin_config_files=N
       gin_bindings: gin bindings parsed after the files.
     """
     try:
-        try:
-            gin_utils.parse_files_and_bindings(gin_config_files, gin_bindings)
-        except ConfigError as e:
-            raise _explain_unknown_metric(e) from None
-        try:
+        with gin_utils.configured(gin_config_files, gin_bindings):
             evaluate(model_dir, output_dir, overwrite)
-        except RuntimeError as e:
-            if "Required bindings" in str(e):  # gin's message for a missing REQUIRED parameter
-                raise ConfigError(" ".join(str(e).split())) from None
-            raise
-    finally:
-        gin.clear_config()
+    except ConfigError as e:
+        raise _explain_unknown_metric(e) from None
 
 
 @gin.configurable("evaluation", denylist=["model_dir", "output_dir", "overwrite"])
@@ -116,7 +109,9 @@ def evaluate(model_dir, output_dir, overwrite=False, evaluation_fn=gin.REQUIRED,
     output_dirs.prepare_output_directory(output_dir, "evaluation", overwrite)
     experiment_timer = time.time()
     auto_dataset.resolve(os.path.join(model_dir, "results", "gin", "postprocess.gin"))
-    dataset = named_data.get_named_ground_truth_data()
+    auto_dataset.resolve_held_out(os.path.join(model_dir, "results", "gin", "train.gin"))
+    # The whole data set unless the metric config restricts it to a side of a held-out split.
+    dataset = splits.apply_held_out_split(named_data.get_named_ground_truth_data())
     runtime = evaluation_runtime()
     device = device_lib.select_device(runtime.device)
     module = exported_modules.load(exported_modules.exported_path(model_dir, exported_modules.REPRESENTATION),

@@ -23,7 +23,6 @@ from dlib_torch.utils import exported_modules
 from dlib_torch.utils import gin_utils
 from dlib_torch.utils import output_dirs
 from dlib_torch.utils import results
-from dlib_torch.utils.errors import ConfigError
 from dlib_torch.utils.errors import UserError
 
 GT_DECODER_MODEL = "@gt_decoder()"
@@ -39,16 +38,8 @@ def postprocess_with_gin(model_dir, output_dir, overwrite=False, gin_config_file
       gin_config_files: gin files to parse, in order.
       gin_bindings: gin bindings parsed after the files.
     """
-    try:
-        gin_utils.parse_files_and_bindings(gin_config_files, gin_bindings)
-        try:
-            postprocess(model_dir, output_dir, overwrite)
-        except RuntimeError as e:
-            if "Required bindings" in str(e):  # gin's message for a missing REQUIRED parameter
-                raise ConfigError(" ".join(str(e).split())) from None
-            raise
-    finally:
-        gin.clear_config()
+    with gin_utils.configured(gin_config_files, gin_bindings):
+        postprocess(model_dir, output_dir, overwrite)
 
 
 @gin.configurable("postprocess", denylist=["model_dir", "output_dir", "overwrite"])

@@ -1,4 +1,8 @@
-"""`dataset.name = "auto"`: a step uses the data set recorded by the step it reads (disentanglement_lib §2.5)."""
+"""`dataset.name = "auto"`: a step uses the data set recorded by the step it reads (disentanglement_lib §2.5).
+
+Likewise `held_out.split = "auto"` in an evaluation config restricts the data to a side of the model's own
+held-out split (the training side by default), as the generalisation paper computes DCI on the training split.
+"""
 import os
 
 import gin
@@ -27,3 +31,29 @@ def resolve(previous_gin_file):
     with gin.unlock_config():
         gin.bind_parameter("dataset.name", name)
     return name
+
+
+def resolve_held_out(train_gin_file):
+    """Binds `held_out.split` (and its train predicate) to the model's, recorded in `train_gin_file`, if "auto".
+
+    Returns the split now bound (None when the model was trained on the whole data set).
+    """
+    split = gin_utils.query_parameter_or("held_out.split", None)
+    if split != "auto":
+        return split
+    if not os.path.exists(train_gin_file):
+        raise UserError("held_out.split is 'auto' but {} does not exist to say which split the model was trained "
+                        "on; bind held_out.split explicitly".format(train_gin_file))
+    recorded = results.gin_dict(train_gin_file)
+    split = _python_string(recorded.get("held_out.split", "None"))
+    train_predicate = _python_string(recorded.get("held_out.train_predicate", "None"))
+    with gin.unlock_config():
+        gin.bind_parameter("held_out.split", split)
+        gin.bind_parameter("held_out.train_predicate", train_predicate)
+    return split
+
+
+def _python_string(gin_value):
+    """A recorded gin string ('name' or None) as a Python str or None."""
+    gin_value = gin_value.strip()
+    return None if gin_value == "None" else gin_value.strip("'\"")

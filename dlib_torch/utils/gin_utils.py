@@ -1,4 +1,5 @@
 """gin at the edges: parsing a stage's config files and bindings with errors that name the culprit."""
+import contextlib
 import os
 
 import gin
@@ -27,6 +28,24 @@ def parse_files_and_bindings(config_files, bindings, finalize_config=False):
             raise ConfigError("in gin binding {!r}: {}".format(binding, _one_line(e))) from None
     if finalize_config:
         gin.finalize()
+
+
+@contextlib.contextmanager
+def configured(config_files, bindings):
+    """Parses gin files and bindings for one stage, runs the body, and always clears gin afterwards.
+
+    gin's error for a missing REQUIRED parameter becomes a one-line ConfigError.
+    """
+    try:
+        parse_files_and_bindings(config_files, bindings)
+        try:
+            yield
+        except RuntimeError as e:
+            if "Required bindings" in str(e):
+                raise ConfigError(" ".join(str(e).split())) from None
+            raise
+    finally:
+        gin.clear_config()
 
 
 def query_parameter_or(name, default=None):

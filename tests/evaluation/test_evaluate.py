@@ -158,3 +158,30 @@ def test_unknown_metrics_and_non_metrics_fail_clearly(postprocessed, tmp_path):
     with pytest.raises(ConfigError, match="Required bindings.*evaluation_fn"):
         evaluate.evaluate_with_gin(postprocessed, str(tmp_path / "out"), False, [], ["evaluation.random_seed = 0"])
     assert not (tmp_path / "out" / "results").exists()
+
+
+@gin.configurable("split_probe", denylist=["ground_truth_data", "representation_function", "random_state",
+                                           "artifact_dir"])
+def split_probe(ground_truth_data, representation_function, random_state, artifact_dir=None):
+    """A metric that reports which factor combinations it may sample."""
+    factors = ground_truth_data.sample_factors(200, random_state)
+    return {"num_square_right": int(np.sum((factors[:, 0] == 0) & (factors[:, 3] >= 16)))}
+
+
+def test_held_out_auto_restricts_the_metric_to_a_side_of_the_models_split(tiny_model, tmp_path):
+    model_dir = tiny_model("held_out.split = 'shape2tx'")
+    post_dir = str(tmp_path / "post")
+    postprocess.postprocess_with_gin(model_dir, post_dir, False, [],
+                                     ["postprocess.postprocess_fn = @mean_representation", "dataset.name = 'auto'",
+                                      "postprocess.random_seed = 0"])
+    probe = ["evaluation.evaluation_fn = @split_probe", "dataset.name = 'auto'", "evaluation.random_seed = 0"]
+    runs = {"whole": [], "train": ["held_out.split = 'auto'"],
+            "test": ["held_out.split = 'auto'", "held_out.side = 'test'"]}
+    found = {}
+    for name, bindings in runs.items():
+        evaluate.evaluate_with_gin(post_dir, str(tmp_path / name), False, [], probe + bindings)
+        found[name] = _load(str(tmp_path / name), "json/evaluation_results.json")
+    assert 0 < found["whole"]["num_square_right"] < 200  # about 1/6 of the grid
+    assert found["train"]["num_square_right"] == 0  # shape2tx holds out the squares on the right
+    assert found["test"]["num_square_right"] == 200
+    assert _load(str(tmp_path / "train"), "json/evaluation_config.json")["held_out.split"] == "'shape2tx'"

@@ -13,7 +13,7 @@ import numpy as np
 from PIL import Image
 
 from dlib_torch.data.ground_truth import factor_names
-from dlib_torch.data.ground_truth import ground_truth_data
+from dlib_torch.data.ground_truth import image_grid_data
 from dlib_torch.data.ground_truth import image_cache
 from dlib_torch.data.ground_truth import util
 from dlib_torch.utils.errors import MissingDataError
@@ -87,11 +87,13 @@ def _build_cache(sources, images_path):
             "factor_sizes": grid}
 
 
-class Cars3D(ground_truth_data.GroundTruthData):
+class Cars3D(image_grid_data.ImageGridData):
     """Cars3D; observations are fixed by the factors.
 
     Factors: 0 elevation (4), 1 azimuth (24), 2 object type (183, the sorted file order).
     """
+
+    FACTOR_NAMES = factor_names.CARS3D
 
     def __init__(self, factor_sizes=None, data_dir=None):
         """`factor_sizes` is the grid the files must hold (default: the published one).
@@ -101,33 +103,4 @@ class Cars3D(ground_truth_data.GroundTruthData):
         self.factor_sizes = [int(s) for s in (factor_sizes or PUBLISHED_GRID)]
         index_path, index = ensure_cache(data_dir)
         image_cache.require_grid(index, self.factor_sizes, cars_dir(data_dir), "cars3d")
-        self.factor_bases = util.row_major_bases(self.factor_sizes)
-        self.state_space = util.SplitDiscreteStateSpace(self.factor_sizes, range(len(self.factor_sizes)))
-        self.images = image_cache.open_images(index_path, index)
-
-    @property
-    def num_factors(self):
-        return len(self.factor_sizes)
-
-    @property
-    def factors_num_values(self):
-        return list(self.factor_sizes)
-
-    @property
-    def observation_shape(self):
-        return list(self.images.row_shape)
-
-    @property
-    def factor_names(self):
-        return list(factor_names.CARS3D)
-
-    @property
-    def observations_are_deterministic(self):
-        return True
-
-    def sample_factors(self, num, random_state):
-        return self.state_space.sample_latent_factors(num, random_state)
-
-    def sample_observations_from_factors(self, factors, random_state):
-        rows = np.asarray(factors, dtype=np.int64) @ self.factor_bases
-        return self.images.read(rows).astype(np.float32) / np.float32(255.)
+        self._open_grid(self.factor_sizes, index_path, index)

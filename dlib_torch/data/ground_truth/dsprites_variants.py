@@ -8,30 +8,16 @@ import numpy as np
 from dlib_torch.data.ground_truth import ground_truth_data
 
 
-class _DSpritesWrapper(ground_truth_data.GroundTruthData):
-    """Delegates the factor interface to a binary dSprites base; observations become RGB."""
-
-    def __init__(self, base):
-        self.base = base
-
-    @property
-    def num_factors(self):
-        return self.base.num_factors
-
-    @property
-    def factors_num_values(self):
-        return self.base.factors_num_values
-
-    @property
-    def factor_names(self):
-        return self.base.factor_names
+class _DSpritesWrapper(ground_truth_data.DataView):
+    """The factors of a binary dSprites base; observations become RGB and depend on random draws."""
 
     @property
     def observation_shape(self):
         return [64, 64, 3]
 
-    def sample_factors(self, num, random_state):
-        return self.base.sample_factors(num, random_state)
+    @property
+    def observations_are_deterministic(self):
+        return False
 
 
 def _rgb(num, channel_fn):

@@ -57,6 +57,43 @@ class GroundTruthData(abc.ABC):
         return self.sample(num, random_state)[1]
 
 
+class DataView(GroundTruthData):
+    """A data set defined on top of another one: delegates the whole interface to `base`.
+
+    Subclasses override what they change (the observations of the dSprites variants, the factor
+    combinations of a held-out split).
+    """
+
+    def __init__(self, base):
+        self.base = base
+
+    @property
+    def num_factors(self):
+        return self.base.num_factors
+
+    @property
+    def factors_num_values(self):
+        return self.base.factors_num_values
+
+    @property
+    def factor_names(self):
+        return self.base.factor_names
+
+    @property
+    def observation_shape(self):
+        return self.base.observation_shape
+
+    @property
+    def observations_are_deterministic(self):
+        return self.base.observations_are_deterministic
+
+    def sample_factors(self, num, random_state):
+        return self.base.sample_factors(num, random_state)
+
+    def sample_observations_from_factors(self, factors, random_state):
+        return self.base.sample_observations_from_factors(factors, random_state)
+
+
 def factor_grid_size(data):
     """Number of distinct factor combinations of a data set."""
     return int(np.prod(np.asarray(data.factors_num_values, dtype=np.int64)))

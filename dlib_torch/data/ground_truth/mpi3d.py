@@ -14,7 +14,7 @@ import numpy as np
 
 from dlib_torch.data.ground_truth import array_files
 from dlib_torch.data.ground_truth import factor_names
-from dlib_torch.data.ground_truth import ground_truth_data
+from dlib_torch.data.ground_truth import image_grid_data
 from dlib_torch.data.ground_truth import image_cache
 from dlib_torch.data.ground_truth import util
 from dlib_torch.utils.errors import UserError
@@ -58,12 +58,14 @@ def published_grid(num_images, path, mode):
     return list(PUBLISHED_GRIDS[num_images])
 
 
-class MPI3D(ground_truth_data.GroundTruthData):
+class MPI3D(image_grid_data.ImageGridData):
     """MPI3D data set `mode` (mpi3d_toy, mpi3d_realistic or mpi3d_real); observations are fixed by the factors.
 
     Factors: object color, object shape, object size (2), camera height (3), background color (3), first DOF
     (40), second DOF (40); colour and shape have 4 values in the challenge subsets and 6 in the full files.
     """
+
+    FACTOR_NAMES = factor_names.MPI3D
 
     def __init__(self, mode="mpi3d_toy", factor_sizes=None, data_dir=None):
         """`factor_sizes=None` infers the grid from the number of images (one of `PUBLISHED_GRIDS`).
@@ -83,33 +85,4 @@ class MPI3D(ground_truth_data.GroundTruthData):
         elif int(np.prod(self.factor_sizes)) != num_rows:
             raise UserError("{} holds {} images, not the {} of the grid {}".format(
                 path, num_rows, int(np.prod(self.factor_sizes)), self.factor_sizes))
-        self.factor_bases = util.row_major_bases(self.factor_sizes)
-        self.state_space = util.SplitDiscreteStateSpace(self.factor_sizes, range(len(self.factor_sizes)))
-        self.images = image_cache.open_images(index_path, index)
-
-    @property
-    def num_factors(self):
-        return len(self.factor_sizes)
-
-    @property
-    def factors_num_values(self):
-        return list(self.factor_sizes)
-
-    @property
-    def observation_shape(self):
-        return list(self.images.row_shape)
-
-    @property
-    def factor_names(self):
-        return list(factor_names.MPI3D)
-
-    @property
-    def observations_are_deterministic(self):
-        return True
-
-    def sample_factors(self, num, random_state):
-        return self.state_space.sample_latent_factors(num, random_state)
-
-    def sample_observations_from_factors(self, factors, random_state):
-        rows = np.asarray(factors, dtype=np.int64) @ self.factor_bases
-        return self.images.read(rows).astype(np.float32) / np.float32(255.)
+        self._open_grid(self.factor_sizes, index_path, index)

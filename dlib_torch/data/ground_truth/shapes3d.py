@@ -12,7 +12,7 @@ import numpy as np
 
 from dlib_torch.data.ground_truth import array_files
 from dlib_torch.data.ground_truth import factor_names
-from dlib_torch.data.ground_truth import ground_truth_data
+from dlib_torch.data.ground_truth import image_grid_data
 from dlib_torch.data.ground_truth import image_cache
 from dlib_torch.data.ground_truth import util
 from dlib_torch.utils.errors import UserError
@@ -72,11 +72,13 @@ def _build_from_npz(npz_path, images_path):
     return {"images": images, "factor_sizes": grid}
 
 
-class Shapes3D(ground_truth_data.GroundTruthData):
+class Shapes3D(image_grid_data.ImageGridData):
     """Shapes3D; observations are fixed by the factors.
 
     Factors: 0 floor hue (10), 1 wall hue (10), 2 object hue (10), 3 scale (8), 4 shape (4), 5 orientation (15).
     """
+
+    FACTOR_NAMES = factor_names.SHAPES3D
 
     def __init__(self, factor_sizes=None, data_dir=None):
         """`factor_sizes` is the grid the file must hold (default: the published one).
@@ -86,33 +88,4 @@ class Shapes3D(ground_truth_data.GroundTruthData):
         self.factor_sizes = [int(s) for s in (factor_sizes or PUBLISHED_GRID)]
         index_path, index = ensure_cache(data_dir)
         image_cache.require_grid(index, self.factor_sizes, shapes3d_path(data_dir), "shapes3d")
-        self.factor_bases = util.row_major_bases(self.factor_sizes)
-        self.state_space = util.SplitDiscreteStateSpace(self.factor_sizes, range(len(self.factor_sizes)))
-        self.images = image_cache.open_images(index_path, index)
-
-    @property
-    def num_factors(self):
-        return len(self.factor_sizes)
-
-    @property
-    def factors_num_values(self):
-        return list(self.factor_sizes)
-
-    @property
-    def observation_shape(self):
-        return list(self.images.row_shape)
-
-    @property
-    def factor_names(self):
-        return list(factor_names.SHAPES3D)
-
-    @property
-    def observations_are_deterministic(self):
-        return True
-
-    def sample_factors(self, num, random_state):
-        return self.state_space.sample_latent_factors(num, random_state)
-
-    def sample_observations_from_factors(self, factors, random_state):
-        rows = np.asarray(factors, dtype=np.int64) @ self.factor_bases
-        return self.images.read(rows).astype(np.float32) / np.float32(255.)
+        self._open_grid(self.factor_sizes, index_path, index)

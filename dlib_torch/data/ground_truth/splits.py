@@ -86,7 +86,7 @@ def resolve_split(data, split):
     return split, None, split
 
 
-class HeldOutData(ground_truth_data.GroundTruthData):
+class HeldOutData(ground_truth_data.DataView):
     """One side of a held-out split: the same factor grid, restricted to a set of combinations.
 
     `sample_factors` draws uniformly over the kept combinations (one `randint` per batch, no loops);
@@ -94,32 +94,12 @@ class HeldOutData(ground_truth_data.GroundTruthData):
     """
 
     def __init__(self, base, mask, split_name, side):
-        self.base = base
+        super().__init__(base)
         self.split_name = split_name
         self.side = side
         self._sizes = [int(s) for s in base.factors_num_values]
         self._mask = mask
         self._rows = np.flatnonzero(mask).astype(np.int64)
-
-    @property
-    def num_factors(self):
-        return self.base.num_factors
-
-    @property
-    def factors_num_values(self):
-        return self.base.factors_num_values
-
-    @property
-    def factor_names(self):
-        return self.base.factor_names
-
-    @property
-    def observation_shape(self):
-        return self.base.observation_shape
-
-    @property
-    def observations_are_deterministic(self):
-        return self.base.observations_are_deterministic
 
     @property
     def num_combinations(self):
@@ -135,9 +115,6 @@ class HeldOutData(ground_truth_data.GroundTruthData):
             raise ConfigError("held-out split {!r} leaves no combinations on its {} side".format(
                 self.split_name, self.side))
         return util.rows_to_factors(self._rows[random_state.randint(self._rows.size, size=num)], self._sizes)
-
-    def sample_observations_from_factors(self, factors, random_state):
-        return self.base.sample_observations_from_factors(factors, random_state)
 
     def all_factors(self):
         """Every combination on this side, [num_combinations, num_factors], in grid order."""

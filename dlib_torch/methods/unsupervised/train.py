@@ -71,16 +71,8 @@ def train_with_gin(model_dir, overwrite=False, gin_config_files=None, gin_bindin
       gin_config_files: gin files to parse, in order.
       gin_bindings: gin bindings parsed after the files.
     """
-    try:
-        gin_utils.parse_files_and_bindings(gin_config_files, gin_bindings)
-        try:
-            train(model_dir, overwrite)
-        except RuntimeError as e:
-            if "Required bindings" in str(e):  # gin's message for a missing REQUIRED parameter
-                raise ConfigError(" ".join(str(e).split())) from None
-            raise
-    finally:
-        gin.clear_config()
+    with gin_utils.configured(gin_config_files, gin_bindings):
+        train(model_dir, overwrite)
 
 
 @gin.configurable("model", denylist=["model_dir", "overwrite"])
