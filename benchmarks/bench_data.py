@@ -230,6 +230,8 @@ def main():
     parser.add_argument("--name", help=argparse.SUPPRESS)
     parser.add_argument("--data_dir", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    from dlib_torch.utils import allocator
+    allocator.keep_freed_memory()  # in every process, as every dtl_* command does at start
 
     if args.child == "convert":
         print(json.dumps(child_convert(args.name, args.data_dir)))

@@ -25,6 +25,7 @@ import torch
 from dlib_torch.data.ground_truth import named_data
 from dlib_torch.methods.unsupervised import train
 from dlib_torch.methods.unsupervised import training_log
+from dlib_torch.utils import allocator
 from dlib_torch.utils import device as device_lib
 
 MODELS = {
@@ -110,6 +111,7 @@ def main(argv=None):
     parser.add_argument("--device", default="auto")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     args = parser.parse_args(argv)
+    allocator.keep_freed_memory()  # as every dtl_* command does at start
     if args.threads:
         torch.set_num_threads(args.threads)
 

@@ -5,6 +5,7 @@ import sys
 from absl import app
 from absl import flags
 
+from dlib_torch.utils import allocator
 from dlib_torch.utils.errors import Preempted
 from dlib_torch.utils.errors import UserError
 
@@ -22,6 +23,8 @@ def run_main(main, name):
 
     A preempted stage (SIGTERM/SIGUSR1) has saved its state; it exits with Preempted.EXIT_CODE (75).
     """
+    allocator.keep_freed_memory()
+
     def guarded(argv):
         try:
             return main(argv)
