@@ -39,6 +39,7 @@ from dlib_torch.evaluation import code_cache
 from dlib_torch.evaluation import evaluate
 from dlib_torch.methods.unsupervised import train
 from dlib_torch.postprocessing import postprocess
+from dlib_torch.utils import allocator
 from dlib_torch.utils import exported_modules
 
 DISCRETIZER = {"discretizer.discretizer_fn": "@histogram_discretizer", "discretizer.num_bins": 20}
@@ -247,6 +248,7 @@ def main():
     parser.add_argument("--reference_dir", default=os.path.join(tempfile.gettempdir(), "disentanglement_lib_1_5"),
                         help="where disentanglement_lib 1.5 is (or gets) installed with pip --no-deps")
     args = parser.parse_args()
+    allocator.keep_freed_memory()  # as dtl_evaluate does at start; both sides run in this process
     os.environ["PYTHONWARNINGS"] = "ignore"  # scikit-learn's convergence warnings, also in worker processes
     warnings.simplefilter("ignore")
     metrics = [name.strip() for name in args.metrics.split(",") if name.strip()]
