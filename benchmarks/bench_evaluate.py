@@ -111,7 +111,7 @@ def make_representations(work_dir):
             "postprocess.random_seed = 0", "postprocess.name = '{}'".format(name)])
 
 
-def run_ours(work_dir, metrics, scale):
+def run_ours(work_dir, metrics, scale, gbt_implementation):
     """{(representation, metric): (seconds, scores)} from evaluate_with_gin, in one process."""
     code_cache.clear()
     outcome = {}
@@ -120,7 +120,8 @@ def run_ours(work_dir, metrics, scale):
             gin_name, _, _, other = METRICS[metric]
             bindings = ["evaluation.evaluation_fn = @{}".format(gin_name), "dataset.name = 'auto'",
                         "evaluation.random_seed = {}".format(SEEDS[representation][sorted(METRICS).index(metric)]),
-                        "evaluation.name = '{}'".format(metric), "sklearn_defaults.version = 'installed'"]
+                        "evaluation.name = '{}'".format(metric), "sklearn_defaults.version = 'installed'",
+                        "gradient_boosting_classifier.implementation = '{}'".format(gbt_implementation)]
             bindings += ["{}.{} = {}".format(gin_name, key, gin_value(value))
                          for key, value in scaled(metric, scale).items()]
             bindings += ["{} = {}".format(key, gin_value(value)) for key, value in other.items()]
@@ -247,6 +248,8 @@ def main():
     parser.add_argument("--metrics", default=",".join(sorted(METRICS)), help="comma-separated metric configs")
     parser.add_argument("--reference_dir", default=os.path.join(tempfile.gettempdir(), "disentanglement_lib_1_5"),
                         help="where disentanglement_lib 1.5 is (or gets) installed with pip --no-deps")
+    parser.add_argument("--gbt_implementation", default="dlib_torch", choices=["dlib_torch", "sklearn"],
+                        help="our side's gradient_boosting_classifier.implementation")
     args = parser.parse_args()
     allocator.keep_freed_memory()  # as dtl_evaluate does at start; both sides run in this process
     os.environ["PYTHONWARNINGS"] = "ignore"  # scikit-learn's convergence warnings, also in worker processes
@@ -259,10 +262,11 @@ def main():
     reference = load_reference(args.reference_dir)
     with tempfile.TemporaryDirectory() as work_dir:
         print("Inputs: dsprites_procedural ({} images), untrained conv_encoder (seed 0, 10 latents); scale {}; "
-              "torch threads {}, {} CPUs".format(ground_truth_data.factor_grid_size(
-                  dsprites_procedural.ProceduralDSprites()), args.scale, torch.get_num_threads(), os.cpu_count()))
+              "torch threads {}, {} CPUs; our boosted trees: {}".format(ground_truth_data.factor_grid_size(
+                  dsprites_procedural.ProceduralDSprites()), args.scale, torch.get_num_threads(), os.cpu_count(),
+                  args.gbt_implementation))
         make_representations(work_dir)
-        ours = run_ours(work_dir, metrics, args.scale)
+        ours = run_ours(work_dir, metrics, args.scale, args.gbt_implementation)
         (statistics,) = code_cache.cache_statistics()
         theirs = run_reference(reference, work_dir, metrics, args.scale)
         floor = floor_seconds(work_dir, statistics["rows_encoded"])

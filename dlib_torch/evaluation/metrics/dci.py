@@ -12,7 +12,6 @@ codes predicting each standardised factor, as `lasso_disentanglement` and `lasso
 import gin
 import numpy as np
 import scipy.stats
-from sklearn import ensemble
 from sklearn import linear_model
 
 from dlib_torch.evaluation.metrics import parallel
@@ -88,18 +87,18 @@ def compute_dci_on_fixed_data(observations, labels, representation_function, tra
 def compute_importance_gbt(x_train, y_train, x_test, y_test, seed=0):
     """GBT importances [num_codes, num_factors] and mean train/test accuracies (layout [dims, points]).
 
-    One classifier per factor, fitted in parallel; `seed` fixes the trees' tie-breaking (the reference
-    leaves it to the global RNG).
+    One classifier per factor (gin's `gradient_boosting_classifier`), fitted in parallel; `seed` fixes the
+    trees' tie-breaking (the reference leaves it to the global RNG).
     """
-    tasks = [(x_train.T, y_train[i], x_test.T, y_test[i], seed) for i in range(y_train.shape[0])]
+    tasks = [(utils.gradient_boosting_classifier(random_state=int(seed)), x_train.T, y_train[i], x_test.T,
+              y_test[i]) for i in range(y_train.shape[0])]
     results = parallel.map_in_parallel(_fit_gbt, tasks, costs=[len(np.unique(y)) for y in y_train])
     importance_matrix = np.stack([importances for importances, _, _ in results], axis=1)
     return (importance_matrix, float(np.mean([result[1] for result in results])),
             float(np.mean([result[2] for result in results])))
 
 
-def _fit_gbt(x_train, y_train, x_test, y_test, seed):
-    model = ensemble.GradientBoostingClassifier(random_state=int(seed))
+def _fit_gbt(model, x_train, y_train, x_test, y_test):
     train_accuracy, test_accuracy = utils.fit_and_score(model, x_train, y_train, x_test, y_test)
     return np.abs(model.feature_importances_), train_accuracy, test_accuracy
 
