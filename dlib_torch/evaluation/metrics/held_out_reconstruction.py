@@ -59,8 +59,9 @@ def compute_held_out_reconstruction(ground_truth_data, representation_function, 
         raise UserError("held_out_reconstruction needs the trained model's directory (model_dir); dtl_evaluate "
                         "passes it when it evaluates a postprocessed representation of the model")
     train_config = _train_config(model_dir)
+    from dlib_torch.evaluation import evaluate  # pylint: disable=import-outside-toplevel (evaluate imports metrics)
     reconstruct = model_reconstruction(model_dir, ground_truth_data.factors_num_values,
-                                       device_lib.select_device("auto"))
+                                       device_lib.select_device(evaluate.evaluation_runtime().device))
     activation = train_config.get("reconstruction_loss.activation", "logits")
     train_side, test_side = _sides(ground_truth_data, train_config)
 
