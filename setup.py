@@ -47,7 +47,8 @@ setuptools.setup(
         "matplotlib>=3.5",  # interventional-effect plots of dtl_visualize
     ],
     extras_require={
-        "test": ["pytest>=7", "pytest-xdist>=3"],
+        "test": ["pytest>=7", "pytest-xdist>=3", "tensorboard>=2.14"],  # tensorboard: the optional event files
+        "tensorboard": ["tensorboard>=2.14"],
     },
     entry_points={"console_scripts": [f"{name}={target}" for name, target in STAGES.items()]},
     classifiers=[

@@ -355,6 +355,20 @@ def test_scalars_are_logged_as_json_lines(tmp_path):
     assert (model_dir / "tensorboard").exists() == (importlib.util.find_spec("tensorboard") is not None)
 
 
+def test_scalars_go_to_tensorboard_event_files(tmp_path):
+    """The test extra installs tensorboard (the event files are written only where it is installed)."""
+    event_accumulator = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
+    model_dir = tmp_path / "model"
+    _train(model_dir, ["model.training_steps = 7", "training_runtime.log_every_steps = 3"])
+    events = event_accumulator.EventAccumulator(str(model_dir / "tensorboard"))
+    events.Reload()
+    assert {"loss", "reconstruction_loss", "elbo", "regularizer", "kl_loss"} <= set(events.Tags()["scalars"])
+    assert [event.step for event in events.Scalars("loss")] == [3, 6, 7]
+    with open(model_dir / "scalars.jsonl") as f:
+        losses = [json.loads(line)["loss"] for line in f]
+    assert [event.value for event in events.Scalars("loss")] == pytest.approx(losses, rel=1e-6)
+
+
 def test_checkpoints_are_also_written_every_few_minutes(tmp_path):
     """A report accompanies every checkpoint; with a zero-minute interval, every step checkpoints."""
     for minutes, expected_reports in [(0, [1, 2, 3]), (10, [3])]:
