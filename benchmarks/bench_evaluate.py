@@ -19,15 +19,10 @@ the floor: the time to render and encode once every distinct observation our run
 the full protocol (--scale=1) takes about 30 minutes on 2 cores, 25 of them in the reference.
 """
 import argparse
-import importlib
-import inspect
 import json
 import os
-import subprocess
-import sys
 import tempfile
 import time
-import types
 import warnings
 
 import numpy as np
@@ -41,6 +36,7 @@ from dlib_torch.methods.unsupervised import train
 from dlib_torch.postprocessing import postprocess
 from dlib_torch.utils import allocator
 from dlib_torch.utils import exported_modules
+from dlib_torch.utils import reference_lib
 
 DISCRETIZER = {"discretizer.discretizer_fn": "@histogram_discretizer", "discretizer.num_bins": 20}
 # The study's metric configurations (configs/studies/unsupervised_study_v1/metric_configs, the reference's
@@ -74,8 +70,6 @@ SEEDS = {"mean": [3071714933, 3626093760, 2588848963, 3684848379, 2340255427, 36
                   2774094101],
          "sampled": [1650906866, 1879422756, 1277901399, 3830135878, 243580376, 4138900056, 1171049868, 1646868794,
                      2051556033]}
-REFERENCE_METRIC_MODULES = ["utils", "beta_vae", "factor_vae", "mig", "dci", "sap_score", "modularity_explicitness",
-                            "unsupervised_metrics", "downstream_task"]
 
 
 def scaled(metric, scale):
@@ -137,55 +131,9 @@ def run_ours(work_dir, metrics, scale, gbt_implementation):
     return outcome
 
 
-class GinStandIn(types.ModuleType):
-    """What the reference's metric modules use of gin: `configurable` (with bindings) and `REQUIRED`."""
-
-    REQUIRED = object()
-
-    def __init__(self):
-        super().__init__("gin")
-        self.bindings = {}
-        self.tf = types.ModuleType("gin.tf")
-
-    def configurable(self, name, blacklist=(), **unused):
-        def decorate(function):
-            signature = inspect.signature(function)
-
-            def configured(*args, **kwargs):
-                bound = signature.bind_partial(*args, **kwargs).arguments
-                for param, value in self.bindings.get(name, {}).items():
-                    if param not in bound:
-                        kwargs[param] = value
-                return function(*args, **kwargs)
-            return configured
-        return decorate
-
-
 def load_reference(reference_dir):
     """disentanglement_lib 1.5's metric modules (installed with pip --no-deps if needed) and their gin stand-in."""
-    if not os.path.isdir(os.path.join(reference_dir, "disentanglement_lib")):
-        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", reference_dir,
-                        "disentanglement-lib==1.5"], check=True)
-    stand_in = GinStandIn()
-    saved = {name: sys.modules.get(name) for name in ("gin", "gin.tf", "six", "six.moves")}
-    sys.modules["gin"], sys.modules["gin.tf"] = stand_in, stand_in.tf
-    if importlib.util.find_spec("six") is None:
-        six = types.ModuleType("six")
-        six.moves = types.ModuleType("six.moves")
-        six.moves.range = range
-        sys.modules["six"], sys.modules["six.moves"] = six, six.moves
-    sys.path.insert(0, reference_dir)
-    try:
-        modules = {name: importlib.import_module("disentanglement_lib.evaluation.metrics." + name)
-                   for name in REFERENCE_METRIC_MODULES}
-    finally:
-        sys.path.remove(reference_dir)
-        for name, module in saved.items():
-            if module is None:
-                sys.modules.pop(name, None)
-            else:
-                sys.modules[name] = module
-    return types.SimpleNamespace(gin=stand_in, **modules)
+    return reference_lib.load(reference_lib.install(reference_dir))
 
 
 def run_reference(reference, work_dir, metrics, scale):

@@ -15,6 +15,7 @@ random feature order: here a random order drawn from `random_state` (the referen
 import numpy as np
 from scipy import special
 from sklearn import base
+from sklearn.utils import check_random_state
 
 FEATURE_THRESHOLD = 1e-7  # scikit-learn's: values closer than this are not split apart
 EPSILON = np.finfo(np.float64).eps  # nodes with impurity at most this are leaves
@@ -43,8 +44,7 @@ class GradientBoostingClassifier(base.ClassifierMixin, base.BaseEstimator):
         num_classes = len(self.classes_)
         if num_classes < 2:
             raise ValueError("y contains {} class, while a minimum of 2 classes are required.".format(num_classes))
-        rng = np.random.RandomState(self.random_state) if not isinstance(
-            self.random_state, np.random.RandomState) else self.random_state
+        rng = check_random_state(self.random_state)
         num_samples, num_features = x.shape
         self.n_features_in_ = num_features
         trees_per_stage = num_classes if num_classes > 2 else 1
@@ -71,7 +71,7 @@ class GradientBoostingClassifier(base.ClassifierMixin, base.BaseEstimator):
                 grown = _grow_trees(x, order, sorted_x, np.ascontiguousarray(gradients[:, classes].T),
                                     self.max_depth, rng)
                 features, thresholds, leaves, tree_importances = grown
-                values = _leaf_values(leaves, gradients[:, classes].T, targets[:, classes].T, num_classes,
+                values = _leaf_values(leaves, gradients[:, classes].T, probabilities[:, classes].T, num_classes,
                                       2 ** self.max_depth)
                 raw[:, classes] += self.learning_rate * np.take_along_axis(values, leaves, axis=1).T
                 self.tree_features_.append(features)
@@ -243,11 +243,10 @@ def _grow_trees(x, order, sorted_x, gradients, max_depth, rng):
     return features, thresholds, leaves, importances
 
 
-def _leaf_values(leaves, gradients, targets, num_classes, num_leaves):
+def _leaf_values(leaves, gradients, probabilities, num_classes, num_leaves):
     """One Newton step per leaf, as scikit-learn: mean gradient / mean p(1-p), times (K-1)/K for K > 2."""
     num_trees = len(leaves)
     flat = (leaves + num_leaves * np.arange(num_trees)[:, None]).ravel()
-    probabilities = targets - gradients
     counts = np.maximum(np.bincount(flat, minlength=num_trees * num_leaves), 1)
     numerator = np.bincount(flat, gradients.ravel(), num_trees * num_leaves) / counts
     denominator = np.bincount(flat, (probabilities * (1 - probabilities)).ravel(), num_trees * num_leaves) / counts

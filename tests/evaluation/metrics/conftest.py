@@ -1,17 +1,9 @@
 """Fixtures of the metric tests: disentanglement_lib's own metric code, and synthetic representations.
 
-The reference (disentanglement_lib 1.5 from PyPI) is installed with `--no-deps` once per test session. Its
-metric modules import only numpy, scipy, scikit-learn, absl, six and `gin.tf` (TensorFlow comes in through
-`gin.tf` alone; the data, training and visualization modules that import TensorFlow are not needed). They are
-imported with a small stand-in for gin, so their configurables (same names as ours: `mig`, `discretizer`,
-...) never enter gin's registry and cannot make our gin bindings ambiguous.
+The reference (disentanglement_lib 1.5 from PyPI) is installed with `--no-deps` once per test session and
+imported without TensorFlow, with a stand-in for gin (dlib_torch/utils/reference_lib.py).
 """
-import functools
-import importlib
 import itertools
-import inspect
-import os
-import subprocess
 import sys
 import types
 
@@ -25,11 +17,8 @@ from sklearn import multiclass
 from sklearn import svm
 
 from dlib_torch.data.ground_truth import ground_truth_data
+from dlib_torch.utils import reference_lib
 
-REFERENCE_REQUIREMENT = "disentanglement-lib==1.5"
-REFERENCE_METRICS = ["utils", "beta_vae", "factor_vae", "mig", "dci", "sap_score", "modularity_explicitness",
-                     "irs", "unsupervised_metrics", "downstream_task", "reduced_downstream_task",
-                     "strong_downstream_task", "fairness"]
 
 
 @pytest.fixture(autouse=True)
@@ -52,80 +41,14 @@ def _clean_gin():
     gin.clear_config()
 
 
-class GinStandIn(types.ModuleType):
-    """The part of gin the reference's metric modules use: `configurable`, `REQUIRED`, and bindings."""
-
-    REQUIRED = object()
-
-    def __init__(self):
-        super().__init__("gin")
-        self.bindings = {}
-        self.tf = types.ModuleType("gin.tf")
-
-    def bind(self, configurable_name, **params):
-        self.bindings.setdefault(configurable_name, {}).update(params)
-
-    def configurable(self, name, blacklist=(), **unused):
-        def decorate(function):
-            signature = inspect.signature(function)
-
-            def configured(*args, **kwargs):
-                bound = signature.bind_partial(*args, **kwargs).arguments
-                for param, value in self.bindings.get(name, {}).items():
-                    if param not in bound:
-                        kwargs[param] = value
-                missing = [p.name for p in signature.parameters.values()
-                           if p.default is self.REQUIRED and p.name not in bound and p.name not in kwargs]
-                if missing:
-                    raise TypeError("reference {} needs {}".format(name, missing))
-                return function(*args, **kwargs)
-
-            return functools.update_wrapper(configured, function)
-        return decorate
-
-
-def _install_reference(tmp_path_factory):
-    """Installs the reference into a directory shared by the session's xdist workers (atomically)."""
-    shared = tmp_path_factory.getbasetemp().parent
-    target = shared / "disentanglement_lib_1_5"
-    if not (target / "disentanglement_lib").is_dir():
-        staging = shared / "disentanglement_lib_1_5.{}".format(os.getpid())
-        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(staging),
-                        REFERENCE_REQUIREMENT], check=True)
-        try:
-            os.rename(staging, target)
-        except OSError:  # another worker got there first
-            pass
-    return str(target)
-
-
 @pytest.fixture(scope="session")
 def reference_modules(tmp_path_factory):
-    """The reference's metric modules, by name, plus `gin` (their GinStandIn)."""
-    target = _install_reference(tmp_path_factory)
-    gin_stand_in = GinStandIn()
-    saved = {name: sys.modules.get(name) for name in ("gin", "gin.tf", "six", "six.moves")}
-    sys.modules["gin"], sys.modules["gin.tf"] = gin_stand_in, gin_stand_in.tf
-    if importlib.util.find_spec("six") is None:  # the reference's only other unlisted dependency
-        six = types.ModuleType("six")
-        six.moves = types.ModuleType("six.moves")
-        six.moves.range = range
-        sys.modules["six"], sys.modules["six.moves"] = six, six.moves
-    sys.path.insert(0, target)
-    try:
-        modules = {name: importlib.import_module("disentanglement_lib.evaluation.metrics." + name)
-                   for name in REFERENCE_METRICS}
-        modules["dummy_data"] = importlib.import_module("disentanglement_lib.data.ground_truth.dummy_data")
-    finally:
-        sys.path.remove(target)
-        for name, module in saved.items():
-            if module is None:
-                sys.modules.pop(name, None)
-            else:
-                sys.modules[name] = module
+    """The reference's metric modules and dummy_data, by name, plus `gin` (their GinStandIn)."""
+    # One installation shared by the session's xdist workers.
+    target = reference_lib.install(str(tmp_path_factory.getbasetemp().parent / "disentanglement_lib_1_5"))
+    modules = reference_lib.load(target, other_modules=["data.ground_truth.dummy_data"])
     assert "tensorflow" not in sys.modules
-    modules["gin"] = gin_stand_in
-    return types.SimpleNamespace(**modules)
+    return modules
 
 
 @pytest.fixture
