@@ -169,7 +169,10 @@ def training_loop(model, model_optimizers, dataset, random_state, batch_size, tr
             log.advance(model.global_step_increment)
 
             finished = global_step >= training_steps
-            checkpoint_due = (finished or signals.received is not None
+            # One reading per iteration: a signal that arrives later (say during the report) is acted on at the
+            # next step boundary, so the run never stops without the checkpoint.
+            stop_signal = signals.received
+            checkpoint_due = (finished or stop_signal is not None
                               or _crossed(previous_step, global_step, runtime.checkpoint_every_steps)
                               or time.monotonic() - last_checkpoint_time >= 60 * runtime.checkpoint_every_minutes)
             if checkpoint_due or _crossed(previous_step, global_step, runtime.log_every_steps):
@@ -178,9 +181,9 @@ def training_loop(model, model_optimizers, dataset, random_state, batch_size, tr
             if checkpoint_due:
                 save_checkpoint(global_step)
                 last_checkpoint_time = time.monotonic()
-            if signals.received is not None:
+            if stop_signal is not None:
                 raise Preempted("received {} at global step {}; a checkpoint is saved, run the same command again "
-                                "to resume".format(signals.received, global_step))
+                                "to resume".format(stop_signal, global_step))
     return global_step
 
 

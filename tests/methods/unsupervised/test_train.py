@@ -5,6 +5,7 @@ import math
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 
@@ -19,8 +20,10 @@ from dlib_torch.methods.shared import losses
 from dlib_torch.methods.unsupervised import checkpoint
 from dlib_torch.methods.unsupervised import gt_decoder
 from dlib_torch.methods.unsupervised import train
+from dlib_torch.methods.unsupervised import training_log
 from dlib_torch.methods.unsupervised import vae
 from dlib_torch.utils.errors import ConfigError
+from dlib_torch.utils.errors import Preempted
 from dlib_torch.utils.errors import UserError
 
 TEST_GIN = os.path.join(os.path.dirname(__file__), "train_test.gin")
@@ -313,6 +316,24 @@ def test_nan_loss_stops_with_the_step_and_keeps_the_last_good_checkpoint(tmp_pat
     assert state["global_step"] <= bad_step
     assert all(torch.isfinite(v).all() for v in state["model"].values())
     assert not os.path.exists(model_dir / "results")
+
+
+def test_a_signal_during_a_report_still_ends_with_a_checkpoint(tmp_path, monkeypatch):
+    # SIGUSR1 delivered while the first report is written (after the step decided whether to checkpoint): the
+    # loop must not stop before it has saved the checkpoint it promises.
+    real_report = training_log.TrainingLog.report
+
+    def report_then_signal(self, global_step, scalars):
+        real_report(self, global_step, scalars)
+        os.kill(os.getpid(), signal.SIGUSR1)
+    monkeypatch.setattr(training_log.TrainingLog, "report", report_then_signal)
+    model_dir = tmp_path / "model"
+    with pytest.raises(Preempted, match=r"received SIGUSR1 at global step (\d+)") as stopped:
+        _train(model_dir, ["model.training_steps = 40", "training_runtime.log_every_steps = 3",
+                           "training_runtime.checkpoint_every_steps = 100"])
+    stopped_at = int(re.search(r"global step (\d+)", str(stopped.value)).group(1))
+    assert stopped_at == 4  # the report came at step 3; the next step boundary checkpoints and stops
+    assert checkpoint.load(checkpoint.checkpoint_path(str(model_dir)), "cpu")["global_step"] == stopped_at
 
 
 def test_configuration_errors_surface_before_any_work(tmp_path):
