@@ -27,6 +27,7 @@ import numpy as np
 
 from dlib_torch.cli import common
 from dlib_torch.config import reproduce as studies
+from dlib_torch.utils import output_dirs
 from dlib_torch.utils import results
 from dlib_torch.utils.errors import Preempted
 from dlib_torch.utils.errors import UserError
@@ -179,7 +180,8 @@ def main(argv):
         raise UserError("--model_dir {} holds no finished training (results/aggregate/train.json is missing); "
                         "train it first, e.g. with dtl_reproduce without --model_dir".format(FLAGS.model_dir))
     steps = plan(study, model_num, output_directory, FLAGS.model_dir)
-    with preemption_signals_raise():
+    # One run per output directory: a duplicated or requeued array task waits (--wait_for_lock) or exits with 75.
+    with output_dirs.locked(output_directory), preemption_signals_raise():
         run_steps(steps, FLAGS.overwrite, log=lambda line: print(line, flush=True))
     print("dtl_reproduce: model {} of study {} is complete in {}".format(model_num, study.name, output_directory))
 

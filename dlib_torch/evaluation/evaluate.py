@@ -33,6 +33,7 @@ from dlib_torch.utils import gin_utils
 from dlib_torch.utils import output_dirs
 from dlib_torch.utils import results
 from dlib_torch.utils.errors import ConfigError
+from dlib_torch.utils.errors import UserError
 
 METRIC_ARGUMENTS = ("ground_truth_data", "representation_function", "random_state")
 
@@ -115,34 +116,43 @@ def evaluate(model_dir, output_dir, overwrite=False, evaluation_fn=gin.REQUIRED,
     output_dirs.require_finished(model_dir, "postprocess", "postprocess the model first with dtl_postprocess "
                                  "--model_dir=<model> --output_dir={}".format(model_dir))
     metric_parameters = _metric_parameters(evaluation_fn)
-    output_dirs.prepare_output_directory(output_dir, "evaluation", overwrite)
-    experiment_timer = time.time()
-    auto_dataset.resolve(os.path.join(model_dir, "results", "gin", "postprocess.gin"))
-    auto_dataset.resolve_held_out(os.path.join(model_dir, "results", "gin", "train.gin"))
-    # The whole data set unless the metric config restricts it to a side of a held-out split.
-    dataset = splits.apply_held_out_split(named_data.get_named_ground_truth_data())
-    runtime = evaluation_runtime()
-    device = device_lib.select_device(runtime.device)
-    module = exported_modules.load(exported_modules.exported_path(model_dir, exported_modules.REPRESENTATION),
-                                   device)
+    inputs = [model_dir, _trained_model_dir_if_known(model_dir)]
+    with output_dirs.claim(output_dir, "evaluation", overwrite, inputs=inputs):
+        experiment_timer = time.time()
+        auto_dataset.resolve(os.path.join(model_dir, "results", "gin", "postprocess.gin"))
+        auto_dataset.resolve_held_out(os.path.join(model_dir, "results", "gin", "train.gin"))
+        # The whole data set unless the metric config restricts it to a side of a held-out split.
+        dataset = splits.apply_held_out_split(named_data.get_named_ground_truth_data())
+        runtime = evaluation_runtime()
+        device = device_lib.select_device(runtime.device)
+        module = exported_modules.load(exported_modules.exported_path(model_dir, exported_modules.REPRESENTATION),
+                                       device)
 
-    extra_arguments = {}
-    if "artifact_dir" in metric_parameters:
-        extra_arguments["artifact_dir"] = os.path.join(model_dir, "artifacts", name)
-    torch.manual_seed(int(random_seed))  # the noise of a sampled representation encoded directly
-    if "model_dir" in metric_parameters:
-        extra_arguments["model_dir"] = metric_inputs.trained_model_dir(model_dir)
-        data = dataset
-        representation_function = exported_modules.numpy_function(module, device, runtime.encode_batch_size)
-    else:
-        data, representation_function, mode = metric_inputs.metric_inputs(dataset, module, random_seed, device,
-                                                                           runtime)
-        logging.info("Evaluating %s with %s codes", model_dir, mode)
-    results_dict = evaluation_fn(data, representation_function, random_state=np.random.RandomState(random_seed),
-                                 **extra_arguments)
-    results_dict["elapsed_time"] = time.time() - experiment_timer
-    results.update_result_directory(os.path.join(output_dir, "results"), "evaluation", results_dict,
-                                    os.path.join(model_dir, "results"))
+        extra_arguments = {}
+        if "artifact_dir" in metric_parameters:
+            extra_arguments["artifact_dir"] = os.path.join(model_dir, "artifacts", name)
+        torch.manual_seed(int(random_seed))  # the noise of a sampled representation encoded directly
+        if "model_dir" in metric_parameters:
+            extra_arguments["model_dir"] = metric_inputs.trained_model_dir(model_dir)
+            data = dataset
+            representation_function = exported_modules.numpy_function(module, device, runtime.encode_batch_size)
+        else:
+            data, representation_function, mode = metric_inputs.metric_inputs(dataset, module, random_seed, device,
+                                                                               runtime)
+            logging.info("Evaluating %s with %s codes", model_dir, mode)
+        results_dict = evaluation_fn(data, representation_function, random_state=np.random.RandomState(random_seed),
+                                     **extra_arguments)
+        results_dict["elapsed_time"] = time.time() - experiment_timer
+        results.update_result_directory(os.path.join(output_dir, "results"), "evaluation", results_dict,
+                                        os.path.join(model_dir, "results"))
+
+
+def _trained_model_dir_if_known(input_dir):
+    """The trained model behind a representation (an input too: the output may not hold it), or None."""
+    try:
+        return metric_inputs.trained_model_dir(input_dir)
+    except UserError:
+        return None
 
 
 def registered_metric_names():

@@ -58,27 +58,27 @@ def postprocess(model_dir, output_dir, overwrite=False, postprocess_fn=gin.REQUI
     del name
     output_dirs.require_finished(model_dir, "train", "train the model first with dtl_train --model_dir={}".format(
         model_dir))
-    output_dirs.prepare_output_directory(output_dir, "postprocess", overwrite)
-    experiment_timer = time.time()
-    auto_dataset.resolve(os.path.join(model_dir, "results", "gin", "train.gin"))
-    dataset = named_data.get_named_ground_truth_data()
+    with output_dirs.claim(output_dir, "postprocess", overwrite, inputs=[model_dir]):
+        experiment_timer = time.time()
+        auto_dataset.resolve(os.path.join(model_dir, "results", "gin", "train.gin"))
+        dataset = named_data.get_named_ground_truth_data()
 
-    encoder_path = exported_modules.exported_path(model_dir, exported_modules.GAUSSIAN_ENCODER)
-    if os.path.exists(encoder_path):
-        encoder = exported_modules.load(encoder_path)
-        transform = postprocess_fn(dataset, _numpy_gaussian_encoder(encoder), np.random.RandomState(random_seed),
-                                   output_dir)
-        module = representation.GaussianRepresentation(encoder, transform)
-    elif _trained_model(model_dir) == GT_DECODER_MODEL:
-        module = representation.FactorRepresentation(dataset.factors_num_values)
-    else:
-        raise UserError("{} has no exported Gaussian encoder ({} is missing); retrain the model with "
-                        "dtl_train --overwrite".format(model_dir, encoder_path))
-    representation.save(module, exported_modules.exported_path(output_dir, exported_modules.REPRESENTATION))
+        encoder_path = exported_modules.exported_path(model_dir, exported_modules.GAUSSIAN_ENCODER)
+        if os.path.exists(encoder_path):
+            encoder = exported_modules.load(encoder_path)
+            transform = postprocess_fn(dataset, _numpy_gaussian_encoder(encoder), np.random.RandomState(random_seed),
+                                       output_dir)
+            module = representation.GaussianRepresentation(encoder, transform)
+        elif _trained_model(model_dir) == GT_DECODER_MODEL:
+            module = representation.FactorRepresentation(dataset.factors_num_values)
+        else:
+            raise UserError("{} has no exported Gaussian encoder ({} is missing); retrain the model with "
+                            "dtl_train --overwrite".format(model_dir, encoder_path))
+        representation.save(module, exported_modules.exported_path(output_dir, exported_modules.REPRESENTATION))
 
-    results_dict = {"elapsed_time": time.time() - experiment_timer, "model_dir": os.path.abspath(model_dir)}
-    results.update_result_directory(os.path.join(output_dir, "results"), "postprocess", results_dict,
-                                    os.path.join(model_dir, "results"))
+        results_dict = {"elapsed_time": time.time() - experiment_timer, "model_dir": os.path.abspath(model_dir)}
+        results.update_result_directory(os.path.join(output_dir, "results"), "postprocess", results_dict,
+                                        os.path.join(model_dir, "results"))
 
 
 def _numpy_gaussian_encoder(encoder):

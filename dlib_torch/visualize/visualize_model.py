@@ -25,7 +25,6 @@ no interventional effects (they describe an encoder).
 """
 import numbers
 import os
-import shutil
 import time
 
 import gin
@@ -33,6 +32,7 @@ import numpy as np
 
 from dlib_torch.data.ground_truth import named_data
 from dlib_torch.utils import device as device_lib
+from dlib_torch.utils import output_dirs
 from dlib_torch.utils import results
 from dlib_torch.utils.errors import UserError
 from dlib_torch.visualize import held_out_panel
@@ -41,7 +41,6 @@ from dlib_torch.visualize import visualize_irs
 from dlib_torch.visualize import visualize_util
 
 STEP_NAME = "visualize"
-UNFINISHED_MARKER = ".visualize_unfinished"
 NUM_PICS = 64
 IRS_SAMPLING_CHUNK = 1000  # observations rendered and encoded at a time for the interventional effects
 
@@ -64,7 +63,7 @@ def visualize(model_dir, output_dir, overwrite=False, num_animations=5, num_fram
     try:
         _check_settings(num_animations, num_frames, fps, num_points_irs)
         model = trained_model.read_trained_model(model_dir)
-        _check_output_is_not_model(model_dir, output_dir)
+        output_dirs.check_output_directory(output_dir, STEP_NAME, overwrite, inputs=[model_dir])
         dataset = named_data.get_named_ground_truth_data(model.dataset_name)
         device = device_lib.select_device("auto")
         if model.is_gt_decoder:
@@ -74,32 +73,30 @@ def visualize(model_dir, output_dir, overwrite=False, num_animations=5, num_fram
             encoder = trained_model.load_encoder(model_dir, device)
         decoder = trained_model.load_decoder(model_dir, model.activation, dataset.observation_shape, input_size,
                                              device)
-        _prepare_output_directory(output_dir, overwrite)
+        with output_dirs.claim(output_dir, STEP_NAME, overwrite, inputs=[model_dir]):
+            # Fix the random seed for reproducibility (the reference's stream of draws).
+            random_state = np.random.RandomState(0)
+            if model.is_gt_decoder:
+                _visualize_gt_decoder(dataset, decoder, output_dir, random_state, num_animations, num_frames, fps)
+                reconstruct = lambda observations, factors: decoder(  # noqa: E731
+                    trained_model.scaled_factors(factors, dataset.factors_num_values))
+            else:
+                _visualize_gaussian_model(dataset, encoder, decoder, model.num_latent, output_dir, random_state,
+                                          num_animations, num_frames, fps, num_points_irs)
+                reconstruct = lambda observations, factors: decoder(encoder(observations)[0])  # noqa: E731
 
-        # Fix the random seed for reproducibility (the reference's stream of draws).
-        random_state = np.random.RandomState(0)
-        if model.is_gt_decoder:
-            _visualize_gt_decoder(dataset, decoder, output_dir, random_state, num_animations, num_frames, fps)
-            reconstruct = lambda observations, factors: decoder(  # noqa: E731
-                trained_model.scaled_factors(factors, dataset.factors_num_values))
-        else:
-            _visualize_gaussian_model(dataset, encoder, decoder, model.num_latent, output_dir, random_state,
-                                      num_animations, num_frames, fps, num_points_irs)
-            reconstruct = lambda observations, factors: decoder(encoder(observations)[0])  # noqa: E731
-
-        results_dict = {"num_animations": num_animations, "num_frames": num_frames, "fps": fps,
-                        "num_points_irs": 0 if model.is_gt_decoder else num_points_irs}
-        if model.held_out_split is not None:
-            # Its own seed, so the outputs above draw exactly what the reference draws.
-            errors = held_out_panel.save_held_out_panel(
-                os.path.join(output_dir, "held_out", "train_vs_held_out.png"), dataset, model.held_out_split,
-                model.held_out_train_predicate, reconstruct, np.random.RandomState(0), model.held_out_side,
-                reconstruction_name="decode of its factors" if model.is_gt_decoder else "reconstruction (z = mean)")
-            results_dict.update({"held_out_" + key: value for key, value in errors.items()})
-        results_dict["elapsed_time"] = time.time() - start_time
-        results.update_result_directory(os.path.join(output_dir, "results"), STEP_NAME, results_dict,
-                                        old_result_directory=os.path.join(model_dir, "results"))
-        os.remove(os.path.join(output_dir, UNFINISHED_MARKER))
+            results_dict = {"num_animations": num_animations, "num_frames": num_frames, "fps": fps,
+                            "num_points_irs": 0 if model.is_gt_decoder else num_points_irs}
+            if model.held_out_split is not None:
+                # Its own seed, so the outputs above draw exactly what the reference draws.
+                errors = held_out_panel.save_held_out_panel(
+                    os.path.join(output_dir, "held_out", "train_vs_held_out.png"), dataset, model.held_out_split,
+                    model.held_out_train_predicate, reconstruct, np.random.RandomState(0), model.held_out_side,
+                    reconstruction_name="decode of its factors" if model.is_gt_decoder else "reconstruction (z = mean)")
+                results_dict.update({"held_out_" + key: value for key, value in errors.items()})
+            results_dict["elapsed_time"] = time.time() - start_time
+            results.update_result_directory(os.path.join(output_dir, "results"), STEP_NAME, results_dict,
+                                            old_result_directory=os.path.join(model_dir, "results"))
     finally:
         # Finally, clear the gin config, as the reference does.
         gin.clear_config()
@@ -273,32 +270,3 @@ def _check_settings(num_animations, num_frames, fps, num_points_irs):
         raise UserError("fps must be positive, not {!r}".format(fps))
 
 
-def _check_output_is_not_model(model_dir, output_dir):
-    """Refuses an output directory that is, or contains, the model directory (replacing it would delete it)."""
-    model_path, output_path = os.path.realpath(model_dir), os.path.realpath(output_dir)
-    if model_path == output_path or model_path.startswith(output_path.rstrip(os.sep) + os.sep):
-        raise UserError("output directory {} would hold the model directory {}; choose another one, e.g. "
-                        "{}".format(output_dir, model_dir, os.path.join(os.path.dirname(model_path),
-                                                                       "visualizations")))
-
-
-def _prepare_output_directory(output_dir, overwrite):
-    """Creates `output_dir` with a marker of unfinished work, removed once the records are written.
-
-    An existing non-empty directory is replaced only with `overwrite`, or if it is an unfinished
-    visualisation (it holds the marker); anything else is refused with a one-line error.
-    """
-    if os.path.exists(output_dir) and not os.path.isdir(output_dir):
-        raise UserError("output directory {} is a file; choose another path".format(output_dir))
-    if os.path.isdir(output_dir) and os.listdir(output_dir):
-        if results.step_finished(output_dir, STEP_NAME) and not overwrite:
-            raise UserError("{} already holds a finished visualization; pass --overwrite to replace it".format(
-                output_dir))
-        unfinished = os.path.exists(os.path.join(output_dir, UNFINISHED_MARKER))
-        if not (overwrite or unfinished):
-            raise UserError("output directory {} already exists; pass --overwrite to replace it (its contents "
-                            "are deleted)".format(output_dir))
-        shutil.rmtree(output_dir)
-    os.makedirs(output_dir, exist_ok=True)
-    with open(os.path.join(output_dir, UNFINISHED_MARKER), "w", encoding="utf-8") as f:
-        f.write("dtl_visualize is writing this directory; it is redone if found unfinished\n")

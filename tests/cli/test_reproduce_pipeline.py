@@ -14,6 +14,7 @@ import pytest
 
 from dlib_torch.config import reproduce as studies
 from dlib_torch.utils import aggregate_results
+from dlib_torch.utils import output_dirs
 
 BIN = os.path.dirname(sys.executable)
 POSTPROCESS_SEEDS = {"mean": "2357136044", "sampled": "2546248239"}
@@ -84,8 +85,11 @@ def test_rerun_redoes_only_the_unfinished_step(first_run, tmp_path):
     output_directory = str(tmp_path / "copy")
     shutil.copytree(first_run[0], output_directory)
     kept = record(output_directory, "mean", "mig")["evaluation_results.uuid"]
-    os.remove(os.path.join(output_directory, "metrics", "sampled", "sap_score", "results", "aggregate",
-                           "evaluation.json"))
+    # An evaluation interrupted before its last record: its marker says the directory is its own work.
+    unfinished = os.path.join(output_directory, "metrics", "sampled", "sap_score")
+    os.remove(os.path.join(unfinished, "results", "aggregate", "evaluation.json"))
+    with open(os.path.join(unfinished, output_dirs.UNFINISHED_MARKER), "w") as f:
+        f.write('{"step": "evaluation"}')
     run = reproduce("--study=test", "--model_num=1", "--output_directory=" + output_directory)
     assert run.returncode == 0, run.stderr
     assert run.stdout.count("; skipped") == 1 + 1 + 2 + 3

@@ -33,8 +33,8 @@ def test_visualizes_a_trained_model_with_animation_flags(tmp_path):
 
     again = _run("dtl_visualize", "--model_dir=" + model_dir, "--output_dir=" + output_dir)
     assert again.returncode == 2
-    assert again.stderr.strip() == ("dtl_visualize: error: {} already holds a finished visualization; pass "
-                                    "--overwrite to replace it".format(output_dir))
+    assert again.stderr.strip() == ("dtl_visualize: error: {} already holds finished 'visualize' results; pass "
+                                    "--overwrite to replace them".format(output_dir))
 
 
 def test_missing_or_unfinished_model_is_a_one_line_error(tmp_path):

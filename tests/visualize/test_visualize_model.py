@@ -12,6 +12,7 @@ from PIL import Image
 from dlib_torch.data.ground_truth import named_data
 from dlib_torch.methods.unsupervised import train
 from dlib_torch.utils import exported_modules
+from dlib_torch.utils import output_dirs
 from dlib_torch.utils.errors import UserError
 from dlib_torch.visualize import held_out_panel
 from dlib_torch.visualize import visualize_model
@@ -127,7 +128,7 @@ def test_writes_the_reference_files_with_their_sizes_and_frames(vae_outputs):
         assert json.load(f)["num_frames"] == 20
     assert os.path.exists(os.path.join(vae_outputs, "results", "aggregate", "visualize.json"))
     assert os.path.exists(os.path.join(vae_outputs, "results", "json", "train_results.json"))  # carried forward
-    assert not os.path.exists(os.path.join(vae_outputs, visualize_model.UNFINISHED_MARKER))
+    assert not os.path.exists(os.path.join(vae_outputs, output_dirs.UNFINISHED_MARKER))
 
 
 def test_images_show_the_data_and_the_decodes_in_contrast(vae_outputs):
@@ -267,22 +268,25 @@ def test_output_directory_policy(vae_model, tmp_path):
     output_dir = tmp_path / "visualizations"
     output_dir.mkdir()
     (output_dir / "notes.txt").write_text("a user's file")
-    with pytest.raises(UserError, match="already exists; pass --overwrite"):
-        visualize_model.visualize(vae_model, str(output_dir), **settings)
-    assert (output_dir / "notes.txt").exists()
+    # A directory holding files the stage did not write is refused, even with --overwrite; nothing is deleted.
+    for overwrite in (False, True):
+        with pytest.raises(UserError, match="files this stage did not write"):
+            visualize_model.visualize(vae_model, str(output_dir), overwrite=overwrite, **settings)
+        assert (output_dir / "notes.txt").read_text() == "a user's file"
 
-    visualize_model.visualize(vae_model, str(output_dir), overwrite=True, **settings)
-    assert not (output_dir / "notes.txt").exists()
-    with pytest.raises(UserError, match="already holds a finished visualization"):
+    (output_dir / "notes.txt").unlink()
+    visualize_model.visualize(vae_model, str(output_dir), **settings)
+    visualize_model.visualize(vae_model, str(output_dir), overwrite=True, **settings)  # replaces its own step
+    with pytest.raises(UserError, match="already holds finished 'visualize' results"):
         visualize_model.visualize(vae_model, str(output_dir), **settings)
 
     # An unfinished visualisation (interrupted before its records) is redone without --overwrite.
     shutil.rmtree(output_dir / "results")
-    (output_dir / visualize_model.UNFINISHED_MARKER).write_text("")
+    (output_dir / output_dirs.UNFINISHED_MARKER).write_text('{"step": "visualize"}')
     visualize_model.visualize(vae_model, str(output_dir), **settings)
     assert os.path.exists(output_dir / "results" / "aggregate" / "visualize.json")
 
-    with pytest.raises(UserError, match="would hold the model directory"):
+    with pytest.raises(UserError, match="contains the input"):
         visualize_model.visualize(vae_model, os.path.dirname(vae_model), overwrite=True, **settings)
     assert os.path.exists(os.path.join(vae_model, "results", "aggregate", "train.json"))
 

@@ -95,6 +95,7 @@ def train(model_dir, overwrite=False, model=gin.REQUIRED, training_steps=gin.REQ
     if results.step_finished(model_dir, "train") and not overwrite:
         logging.info("%s holds a finished model; nothing to do (pass --overwrite to train it again)", model_dir)
         return
+    output_dirs.check_output_directory(model_dir, "train", overwrite, keep_unfinished=True, finished_ok=True)
     runtime = training_runtime()
     device = device_lib.select_device(runtime.device)
 
@@ -109,41 +110,43 @@ def train(model_dir, overwrite=False, model=gin.REQUIRED, training_steps=gin.REQ
     model_optimizers = model.make_optimizers()
     _check_model_runs(model, dataset, batch_size, device)
 
-    output_dirs.prepare_output_directory(model_dir, "train", overwrite, keep_unfinished=True)
-    fingerprint = _config_fingerprint()
-    global_step, previous_elapsed = 0, 0.0
-    path = checkpoint.checkpoint_path(model_dir)
-    if os.path.exists(path):
-        state = checkpoint.load(path, device)
-        if state["config_fingerprint"] != fingerprint:
-            raise UserError("{} holds a checkpoint of a run with another gin configuration; rerun with the "
-                            "same configuration to resume it, or pass --overwrite to start again".format(model_dir))
-        checkpoint.restore(state, model, model_optimizers, train_random_state)
-        global_step, previous_elapsed = state["global_step"], state["elapsed_time"]
-        logging.info("Resuming %s from its checkpoint at global step %d", model_dir, global_step)
-        if state["num_threads"] != torch.get_num_threads():
-            logging.warning("The checkpoint was written with %d CPU threads and this run uses %d; CPU results "
-                            "may then differ in the last bits from an uninterrupted run",
-                            state["num_threads"], torch.get_num_threads())
-    training_log.truncate_scalars(model_dir, global_step)
-    experiment_timer = time.time() - previous_elapsed
+    with output_dirs.claim(model_dir, "train", overwrite, keep_unfinished=True, finished_ok=True) as claimed:
+        if claimed.skip:  # another run finished it while this one waited for the lock
+            return
+        fingerprint = _config_fingerprint()
+        global_step, previous_elapsed = 0, 0.0
+        path = checkpoint.checkpoint_path(model_dir)
+        if os.path.exists(path):
+            state = checkpoint.load(path, device)
+            if state["config_fingerprint"] != fingerprint:
+                raise UserError("{} holds a checkpoint of a run with another gin configuration; rerun with the "
+                                "same configuration to resume it, or pass --overwrite to start again".format(model_dir))
+            checkpoint.restore(state, model, model_optimizers, train_random_state)
+            global_step, previous_elapsed = state["global_step"], state["elapsed_time"]
+            logging.info("Resuming %s from its checkpoint at global step %d", model_dir, global_step)
+            if state["num_threads"] != torch.get_num_threads():
+                logging.warning("The checkpoint was written with %d CPU threads and this run uses %d; CPU results "
+                                "may then differ in the last bits from an uninterrupted run",
+                                state["num_threads"], torch.get_num_threads())
+        training_log.truncate_scalars(model_dir, global_step)
+        experiment_timer = time.time() - previous_elapsed
 
-    def save_checkpoint(step):
-        checkpoint.save(path, model, model_optimizers, train_random_state, step, time.time() - experiment_timer,
-                        fingerprint)
+        def save_checkpoint(step):
+            checkpoint.save(path, model, model_optimizers, train_random_state, step, time.time() - experiment_timer,
+                            fingerprint)
 
-    log = training_log.TrainingLog(model_dir, training_steps, global_step)
-    try:
-        global_step = training_loop(model, model_optimizers, dataset, train_random_state, batch_size,
-                                    training_steps, global_step, device, runtime, log, save_checkpoint)
-    finally:
-        log.close()
+        log = training_log.TrainingLog(model_dir, training_steps, global_step)
+        try:
+            global_step = training_loop(model, model_optimizers, dataset, train_random_state, batch_size,
+                                        training_steps, global_step, device, runtime, log, save_checkpoint)
+        finally:
+            log.close()
 
-    gaussian_encoder_model.export_as_torchscript(model.exported_modules(), os.path.join(model_dir, "exported"))
-    results_dict = evaluate(model, dataset, np.random.RandomState(eval_seed), batch_size, eval_steps,
-                            global_step, device)
-    results_dict["elapsed_time"] = time.time() - experiment_timer
-    results.update_result_directory(os.path.join(model_dir, "results"), "train", results_dict)
+        gaussian_encoder_model.export_as_torchscript(model.exported_modules(), os.path.join(model_dir, "exported"))
+        results_dict = evaluate(model, dataset, np.random.RandomState(eval_seed), batch_size, eval_steps,
+                                global_step, device)
+        results_dict["elapsed_time"] = time.time() - experiment_timer
+        results.update_result_directory(os.path.join(model_dir, "results"), "train", results_dict)
 
 
 def load_training_data():
@@ -162,7 +165,7 @@ def training_loop(model, model_optimizers, dataset, random_state, batch_size, tr
     last_checkpoint_time = time.monotonic()
     with preemption.PreemptionSignals() as signals:
         while global_step < training_steps:
-            factors, observations = sample_batch(dataset, batch_size, random_state, model.needs_factors, device)
+            factors, observations = model_batch(model, dataset, batch_size, random_state, device)
             scalars = optimization_step(model, model_optimizers, observations, factors, global_step)
             pending_scalars.append((global_step, _stack_scalars(scalars)))
             previous_step, global_step = global_step, global_step + model.global_step_increment
@@ -213,7 +216,7 @@ def evaluate(model, dataset, random_state, batch_size, eval_steps, global_step, 
     totals, names = None, []
     with torch.no_grad():
         for _ in range(eval_steps):
-            factors, observations = sample_batch(dataset, batch_size, random_state, model.needs_factors, device)
+            factors, observations = model_batch(model, dataset, batch_size, random_state, device)
             _, scalars = model.model_fn(observations, global_step, factors=factors)
             names = list(scalars)
             batch_values = _stack_scalars(scalars).double()
@@ -224,6 +227,15 @@ def evaluate(model, dataset, random_state, batch_size, eval_steps, global_step, 
         results_dict = dict(zip(names, (totals / eval_steps).cpu().tolist()))
     results_dict["global_step"] = int(global_step)
     return results_dict
+
+
+def model_batch(model, dataset, batch_size, random_state, device):
+    """One training batch for `model`: its own `sample_batch(dataset, batch_size, random_state, device)` when it
+    has one (pairs, triplets, labels: what its model_fn takes as `factors`), else `sample_batch`."""
+    sampler = getattr(model, "sample_batch", None)
+    if sampler is not None:
+        return sampler(dataset, batch_size, random_state, device)
+    return sample_batch(dataset, batch_size, random_state, model.needs_factors, device)
 
 
 def sample_batch(dataset, batch_size, random_state, with_factors, device):
@@ -276,8 +288,7 @@ def _check_model_runs(model, dataset, batch_size, device):
         if device.type == "cuda" else []
     model.eval()  # layers with running statistics keep them
     with torch.random.fork_rng(devices=cuda_devices), torch.no_grad():
-        factors, observations = sample_batch(dataset, min(batch_size, 2), np.random.RandomState(0),
-                                             model.needs_factors, device)
+        factors, observations = model_batch(model, dataset, min(batch_size, 2), np.random.RandomState(0), device)
         try:
             model.model_fn(observations, 0, factors=factors)
         except UserError:
