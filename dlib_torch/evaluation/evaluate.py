@@ -32,6 +32,7 @@ from dlib_torch.utils import exported_modules
 from dlib_torch.utils import gin_utils
 from dlib_torch.utils import output_dirs
 from dlib_torch.utils import results
+from dlib_torch.utils import validation
 from dlib_torch.utils.errors import ConfigError
 from dlib_torch.utils.errors import UserError
 
@@ -116,6 +117,7 @@ def evaluate(model_dir, output_dir, overwrite=False, evaluation_fn=gin.REQUIRED,
     output_dirs.require_finished(model_dir, "postprocess", "postprocess the model first with dtl_postprocess "
                                  "--model_dir=<model> --output_dir={}".format(model_dir))
     metric_parameters = _metric_parameters(evaluation_fn)
+    validate_parameters(evaluation_fn, random_seed)
     inputs = [model_dir, _trained_model_dir_if_known(model_dir)]
     with output_dirs.claim(output_dir, "evaluation", overwrite, inputs=inputs):
         experiment_timer = time.time()
@@ -145,6 +147,39 @@ def evaluate(model_dir, output_dir, overwrite=False, evaluation_fn=gin.REQUIRED,
         results_dict["elapsed_time"] = time.time() - experiment_timer
         results.update_result_directory(os.path.join(output_dir, "results"), "evaluation", results_dict,
                                         os.path.join(model_dir, "results"))
+
+
+# Metric parameters checked by name: sample sizes and counts (an int, or a list of ints for downstream tasks).
+_COUNT_PARAMETERS = ("num_train", "num_test", "num_eval", "num_variance_estimate", "batch_size", "n_experiment",
+                     "num_test_points_per_class", "num_samples", "num_data_points", "num_bins")
+_FLAG_PARAMETERS = ("fix_num_active_dims", "continuous_factors", "paper_variant", "fix_global_random_state")
+
+
+def validate_parameters(evaluation_fn, random_seed):
+    """Checks `evaluation.random_seed` and the metric's counts and flags before any work (one-line errors)."""
+    validation.check_int("evaluation.random_seed", random_seed, minimum=0, maximum=2**32 - 1)
+    configurable = gin.config._inverse_lookup(evaluation_fn)  # pylint: disable=protected-access
+    configurable_name = configurable.name if configurable else getattr(evaluation_fn, "__name__", "metric")
+    values = {key: parameter.default for key, parameter in inspect.signature(evaluation_fn).parameters.items()
+              if parameter.default is not inspect.Parameter.empty and parameter.default is not gin.REQUIRED}
+    try:
+        values.update(gin.get_bindings(evaluation_fn))
+    except Exception:  # not a gin configurable: only its defaults
+        pass
+    for key, value in values.items():
+        label = "{}.{}".format(configurable_name, key)
+        if key in _COUNT_PARAMETERS and value is not None:
+            for item in (value if isinstance(value, (list, tuple)) else [value]):
+                validation.check_int(label, item, minimum=1)
+        elif key in _FLAG_PARAMETERS:
+            validation.check_bool(label, value)
+        elif key == "num_factors_to_remove":
+            validation.check_int(label, value, minimum=0)
+    try:
+        num_bins = gin.query_parameter("discretizer.num_bins")
+    except ValueError:  # not bound: the metric does not discretize
+        return
+    validation.check_int("discretizer.num_bins", num_bins, minimum=1)
 
 
 def _trained_model_dir_if_known(input_dir):

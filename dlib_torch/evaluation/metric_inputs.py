@@ -10,7 +10,6 @@ Three ways to evaluate a representation module (postprocessing/representation.py
 """
 import os
 
-import simplejson as json
 import torch
 
 from dlib_torch.evaluation import code_cache
@@ -74,5 +73,4 @@ def _train_uuid(directory):
 def _load_json(path):
     if not os.path.exists(path):
         return {}
-    with open(path, encoding="utf-8") as f:
-        return json.load(f)
+    return results.load_record(path)

@@ -23,6 +23,7 @@ from dlib_torch.utils import exported_modules
 from dlib_torch.utils import gin_utils
 from dlib_torch.utils import output_dirs
 from dlib_torch.utils import results
+from dlib_torch.utils import validation
 from dlib_torch.utils.errors import UserError
 
 GT_DECODER_MODEL = "@gt_decoder()"
@@ -56,6 +57,7 @@ def postprocess(model_dir, output_dir, overwrite=False, postprocess_fn=gin.REQUI
       name: unused; names the representation in the records.
     """
     del name
+    validation.check_int("postprocess.random_seed", random_seed, minimum=0, maximum=2**32 - 1)
     output_dirs.require_finished(model_dir, "train", "train the model first with dtl_train --model_dir={}".format(
         model_dir))
     with output_dirs.claim(output_dir, "postprocess", overwrite, inputs=[model_dir]):

@@ -9,7 +9,6 @@ Gaussian once per observation and apply the transform (with its noise) on lookup
 A ground-truth decoder has no encoder; its representation is its own input, the scaled factors, exported as a
 module whose `from_factors(factors)` gives the codes and whose `forward` raises (images cannot be mapped).
 """
-import os
 from typing import Optional
 from typing import Tuple
 
@@ -17,7 +16,7 @@ import torch
 from torch import nn
 
 from dlib_torch.methods.unsupervised import gt_decoder
-from dlib_torch.utils import atomic
+from dlib_torch.utils import exported_modules
 
 
 class GaussianRepresentation(nn.Module):
@@ -65,8 +64,6 @@ class FactorRepresentation(nn.Module):
 
 
 def save(module, path):
-    """Compiles `module` with TorchScript and saves it to `path` atomically."""
+    """Compiles `module` with TorchScript and saves it to `path` atomically, with its digest."""
     compiled = torch.jit.script(module.cpu().eval())
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with atomic.atomic_path(path) as tmp:
-        torch.jit.save(compiled, tmp)
+    exported_modules.save(compiled, path)

@@ -4,12 +4,23 @@
   <model_dir>/exported/decoder.pt            latents [B, num_latent] -> image logits [B,H,W,C]
   <postprocessed_dir>/exported/representation.pt   images -> [B, D]
 They load with plain `torch.jit.load`, without dlib_torch installed.
+
+Beside each export, `<file>.sha256` holds the SHA-256 of its bytes, written at export time. `load` refuses a
+module whose bytes no longer match (a damaged file can still load and produce numbers), and checks the
+zip archive's CRCs where no digest was recorded.
 """
+import hashlib
 import os
+import warnings
+import zipfile
 
 import numpy as np
 import torch
 
+from dlib_torch.utils import atomic
+from dlib_torch.utils.errors import UserError
+
+DIGEST_SUFFIX = ".sha256"
 GAUSSIAN_ENCODER = "gaussian_encoder.pt"
 DECODER = "decoder.pt"
 REPRESENTATION = "representation.pt"
@@ -20,9 +31,61 @@ def exported_path(directory, name):
     return os.path.join(directory, "exported", name)
 
 
+def save(scripted_module, path):
+    """Saves a TorchScript module atomically, then the SHA-256 of its bytes beside it."""
+    with warnings.catch_warnings():
+        # TorchScript is the export format DESIGN §3 promises; recent torch versions call it deprecated.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        with atomic.atomic_path(path) as tmp:
+            torch.jit.save(scripted_module, tmp)
+    atomic.write_text(path + DIGEST_SUFFIX, file_digest(path) + "\n")
+
+
+def file_digest(path):
+    """Hex SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify(path):
+    """Raises a one-line UserError if the exported module at `path` is missing or damaged."""
+    if not os.path.exists(path):
+        raise UserError("exported module {} is missing; re-export it (rerun the stage that wrote it with "
+                        "--overwrite)".format(path))
+    digest_path = path + DIGEST_SUFFIX
+    if os.path.exists(digest_path):
+        with open(digest_path, encoding="utf-8") as f:
+            recorded = f.read().strip()
+        actual = file_digest(path)
+        if actual != recorded:
+            raise UserError("exported module {} is damaged: its SHA-256 is {} but {} was recorded when it was "
+                            "written; restore it or rerun the stage that wrote it with --overwrite".format(
+                                path, actual, recorded))
+        return
+    try:
+        with zipfile.ZipFile(path) as archive:
+            bad_member = archive.testzip()
+    except (zipfile.BadZipFile, OSError) as e:
+        raise UserError("exported module {} is damaged ({}); restore it or rerun the stage that wrote it with "
+                        "--overwrite".format(path, e)) from None
+    if bad_member is not None:
+        raise UserError("exported module {} is damaged (checksum error in {}); restore it or rerun the stage "
+                        "that wrote it with --overwrite".format(path, bad_member))
+
+
 def load(path, device="cpu"):
-    """Loads a TorchScript module in eval mode on `device`."""
-    module = torch.jit.load(path, map_location=device)
+    """Loads a TorchScript module in eval mode on `device`, after checking its bytes (see `verify`)."""
+    verify(path)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            module = torch.jit.load(path, map_location=device)
+    except (RuntimeError, ValueError) as e:
+        raise UserError("exported module {} cannot be loaded ({}); restore it or rerun the stage that wrote it "
+                        "with --overwrite".format(path, " ".join(str(e).split())[:200])) from None
     module.eval()
     return module
 

@@ -53,6 +53,12 @@ def require_finished(directory, step_name, command_hint):
     if not _step_finished(directory, step_name):
         raise UserError("{} has no finished '{}' step (results/aggregate/{}.json is missing); {}".format(
             directory, step_name, step_name, command_hint))
+    from dlib_torch.utils import results  # a damaged record is named before any work, not after it
+    for sub in ("json", "aggregate"):
+        records = os.path.join(directory, "results", sub)
+        for name in sorted(os.listdir(records)) if os.path.isdir(records) else []:
+            if name.endswith(".json") and not name.startswith("."):
+                results.load_record(os.path.join(records, name))
 
 
 def check_output_directory(output_directory, step_name, overwrite=False, inputs=(), finished_ok=False,

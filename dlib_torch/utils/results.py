@@ -18,6 +18,7 @@ import numpy as np
 import simplejson as json
 
 from dlib_torch.utils import atomic
+from dlib_torch.utils.errors import UserError
 
 
 def update_result_directory(result_directory, step_name, results_dict, old_result_directory=None):
@@ -143,6 +144,19 @@ def aggregate_json_results(base_path):
     for filename in sorted(os.listdir(base_path)):
         match = pattern.match(filename)
         if match and not filename.startswith("."):
-            with open(os.path.join(base_path, filename), encoding="utf-8") as f:
-                result[match.group(1)] = json.load(f)
+            result[match.group(1)] = load_record(os.path.join(base_path, filename))
     return namespaced_dict(**result)
+
+
+def load_record(path):
+    """Reads a JSON record; a damaged one is a one-line UserError naming the file and the way out."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            record = json.load(f)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise UserError("results record {} is damaged ({}); restore it, or rerun the step that wrote it with "
+                        "--overwrite".format(path, " ".join(str(e).split())[:120])) from None
+    if not isinstance(record, dict):
+        raise UserError("results record {} is damaged (it holds a {}, not a JSON object); restore it, or rerun "
+                        "the step that wrote it with --overwrite".format(path, type(record).__name__))
+    return record

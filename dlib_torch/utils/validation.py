@@ -19,9 +19,8 @@ def check_int(name, value, minimum=None, maximum=None):
         raise ConfigError("{} = {} is not an integer; it must be {}".format(name, _describe(value),
                                                                            _range_text("an integer", minimum,
                                                                                        maximum)))
-    value = int(value)
     _check_range(name, value, minimum, maximum, "an integer")
-    return value
+    return int(value)
 
 
 def check_float(name, value, minimum=None, maximum=None, minimum_inclusive=True):
@@ -30,9 +29,8 @@ def check_float(name, value, minimum=None, maximum=None, minimum_inclusive=True)
             value in (float("inf"), float("-inf")):
         raise ConfigError("{} = {} is not a finite number; it must be {}".format(
             name, _describe(value), _range_text("a number", minimum, maximum, minimum_inclusive)))
-    value = float(value)
     _check_range(name, value, minimum, maximum, "a number", minimum_inclusive)
-    return value
+    return float(value)
 
 
 def check_bool(name, value):

@@ -3,8 +3,12 @@
 Each task gets everything it depends on (data, estimator, seed) before it starts, so the results are
 identical to a serial run whatever the number of jobs. Fits use one BLAS thread each: their matrices are small,
 and multi-threaded BLAS on small problems (L-BFGS steps) is many times slower on a busy machine.
+Workers do not outlive the run: each watches its parent and exits as soon as the parent is gone (killed,
+preempted), instead of finishing fits nobody will read.
 """
 import os
+import threading
+import time
 
 import gin
 import joblib
@@ -44,9 +48,29 @@ def map_in_parallel(function, argument_tuples, costs=None, jobs=None):
     if costs is not None:
         order.sort(key=lambda task: -costs[task])
     # joblib's worker processes already limit BLAS to one thread each (cores // jobs).
+    parent = os.getpid()
     outputs = joblib.Parallel(n_jobs=jobs)(
-        joblib.delayed(function)(*argument_tuples[task]) for task in order)
+        joblib.delayed(_in_worker)(parent, function, argument_tuples[task]) for task in order)
     results = [None] * len(order)
     for task, output in zip(order, outputs):
         results[task] = output
     return results
+
+
+PARENT_POLL_SECONDS = 0.5
+_watchdog = {}
+
+
+def _in_worker(parent_pid, function, arguments):
+    """Runs a task in a worker process, first making sure the worker exits if `parent_pid` dies."""
+    if _watchdog.get("parent") != parent_pid:
+        _watchdog["parent"] = parent_pid
+        threading.Thread(target=_exit_when_orphaned, args=(parent_pid,), daemon=True).start()
+    return function(*arguments)
+
+
+def _exit_when_orphaned(parent_pid):
+    while True:
+        if os.getppid() != parent_pid:
+            os._exit(1)  # the run that wanted these fits is gone
+        time.sleep(PARENT_POLL_SECONDS)

@@ -18,6 +18,7 @@ import gin
 import torch
 from torch import nn
 
+from dlib_torch.utils import validation
 from dlib_torch.utils.errors import ConfigError
 
 LEAKY_RELU_SLOPE = 0.2  # tf.nn.leaky_relu's default (PyTorch's is 0.01)
@@ -26,6 +27,7 @@ LEAKY_RELU_SLOPE = 0.2  # tf.nn.leaky_relu's default (PyTorch's is 0.01)
 @gin.configurable("encoder", allowlist=["num_latent", "encoder_fn"])
 def make_gaussian_encoder(input_shape, num_latent=gin.REQUIRED, encoder_fn=gin.REQUIRED):
     """Builds the configured Gaussian encoder: images [B, H, W, C] -> (means, log_vars) [B, num_latent]."""
+    num_latent = validation.check_int("encoder.num_latent", num_latent, minimum=1)
     module = encoder_fn(input_shape=list(input_shape), num_latent=num_latent)
     module.num_latent = num_latent
     return module

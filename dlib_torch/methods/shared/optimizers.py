@@ -12,6 +12,8 @@ import math
 import gin
 import torch
 
+from dlib_torch.utils import validation
+
 
 class Optimizer:
     """A torch optimizer and, optionally, its learning rate as a function of the global step."""
@@ -86,9 +88,11 @@ class AdamOptimizer:
     def __init__(self, learning_rate=0.001, beta1=0.9, beta2=0.999, epsilon=1e-08, use_locking=False,
                  name="Adam"):
         del use_locking, name  # TF graph options without a PyTorch meaning
-        self.learning_rate = learning_rate
-        self.betas = (beta1, beta2)
-        self.epsilon = epsilon
+        self.learning_rate = validation.check_float("AdamOptimizer.learning_rate", learning_rate, minimum=0,
+                                                    minimum_inclusive=False)
+        self.betas = (validation.check_float("AdamOptimizer.beta1", beta1, minimum=0, maximum=1),
+                      validation.check_float("AdamOptimizer.beta2", beta2, minimum=0, maximum=1))
+        self.epsilon = validation.check_float("AdamOptimizer.epsilon", epsilon, minimum=0)
 
     def create(self, parameters):
         return TFAdam(parameters, lr=self.learning_rate, betas=self.betas, eps=self.epsilon)
@@ -100,7 +104,8 @@ class GradientDescentOptimizer:
 
     def __init__(self, learning_rate=gin.REQUIRED, use_locking=False, name="GradientDescent"):
         del use_locking, name
-        self.learning_rate = learning_rate
+        self.learning_rate = validation.check_float("GradientDescentOptimizer.learning_rate", learning_rate,
+                                                    minimum=0, minimum_inclusive=False)
 
     def create(self, parameters):
         return torch.optim.SGD(parameters, lr=self.learning_rate)

@@ -10,9 +10,11 @@ import numpy as np
 import torch
 
 from dlib_torch.utils import atomic
+from dlib_torch.utils.errors import UserError
 
 CHECKPOINT_DIR = "checkpoints"
 CHECKPOINT_FILE = "latest.pt"
+CHECKPOINT_KEYS = ("global_step", "elapsed_time", "num_threads", "config_fingerprint", "model", "optimizers", "rng")
 
 
 def checkpoint_path(model_dir):
@@ -70,8 +72,19 @@ def save(path, model, optimizers, data_random_state, global_step, elapsed_time, 
 
 
 def load(path, device):
-    """Reads a checkpoint (tensors mapped to `device`; RNG states stay on the CPU)."""
-    state = torch.load(path, map_location="cpu", weights_only=True)
+    """Reads a checkpoint (tensors mapped to `device`; RNG states stay on the CPU).
+
+    A file that cannot be read as a checkpoint is a one-line UserError naming it: a damaged checkpoint is
+    never silently replaced by a fresh start, which would throw the run's work away.
+    """
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        missing = [key for key in CHECKPOINT_KEYS if key not in state]
+        if missing:
+            raise ValueError("it lacks {}".format(", ".join(missing)))
+    except Exception as e:  # torch raises RuntimeError, EOFError, pickle errors, ... for damaged files
+        raise UserError("checkpoint {} is damaged ({}); delete it to restart training from step 0, or restore "
+                        "it".format(path, " ".join(str(e).split())[:160] or type(e).__name__)) from None
     state["model"] = {k: v.to(device) for k, v in state["model"].items()}
     return state
 

@@ -17,7 +17,7 @@ import warnings
 import torch
 from torch import nn
 
-from dlib_torch.utils import atomic
+from dlib_torch.utils import exported_modules
 
 
 class GaussianEncoderModel(nn.Module):
@@ -57,5 +57,4 @@ def export_as_torchscript(modules, export_dir):
                 compiled = torch.jit.script(module)
             except Exception:  # TorchScript rejects some Python; tracing records the operations instead
                 compiled = torch.jit.trace(module, example_input.cpu())
-            with atomic.atomic_path(os.path.join(export_dir, file_name)) as tmp:
-                torch.jit.save(compiled, tmp)
+        exported_modules.save(compiled, os.path.join(export_dir, file_name))

@@ -31,6 +31,7 @@ from dlib_torch.utils import device as device_lib
 from dlib_torch.utils import gin_utils
 from dlib_torch.utils import output_dirs
 from dlib_torch.utils import results
+from dlib_torch.utils import validation
 from dlib_torch.utils.errors import ConfigError
 from dlib_torch.utils.errors import Preempted
 from dlib_torch.utils.errors import UserError
@@ -56,10 +57,11 @@ def training_runtime(device="auto", checkpoint_every_steps=5000, checkpoint_ever
     checkpoints every `checkpoint_every_steps` global steps and every `checkpoint_every_minutes` minutes
     (TF's default interval), and a progress report every `log_every_steps` global steps (the reference's 100).
     """
-    if checkpoint_every_steps < 1 or log_every_steps < 1:
-        raise ConfigError("training_runtime.checkpoint_every_steps and .log_every_steps must be at least 1")
-    return RuntimeSettings(device, int(checkpoint_every_steps), float(checkpoint_every_minutes),
-                           int(log_every_steps))
+    return RuntimeSettings(
+        validation.check_string("training_runtime.device", device),
+        validation.check_int("training_runtime.checkpoint_every_steps", checkpoint_every_steps, minimum=1),
+        validation.check_float("training_runtime.checkpoint_every_minutes", checkpoint_every_minutes, minimum=0),
+        validation.check_int("training_runtime.log_every_steps", log_every_steps, minimum=1))
 
 
 def train_with_gin(model_dir, overwrite=False, gin_config_files=None, gin_bindings=None):
@@ -92,6 +94,8 @@ def train(model_dir, overwrite=False, model=gin.REQUIRED, training_steps=gin.REQ
       model_num: unused; numbers the model in the records.
     """
     del name, model_num
+    training_steps, random_seed, batch_size, eval_steps = validate_parameters(training_steps, random_seed,
+                                                                              batch_size, eval_steps)
     if results.step_finished(model_dir, "train") and not overwrite:
         logging.info("%s holds a finished model; nothing to do (pass --overwrite to train it again)", model_dir)
         return
@@ -142,11 +146,26 @@ def train(model_dir, overwrite=False, model=gin.REQUIRED, training_steps=gin.REQ
         finally:
             log.close()
 
-        gaussian_encoder_model.export_as_torchscript(model.exported_modules(), os.path.join(model_dir, "exported"))
-        results_dict = evaluate(model, dataset, np.random.RandomState(eval_seed), batch_size, eval_steps,
-                                global_step, device)
+        # A signal during the export or the final evaluation stops the run before its records (exit 75); the
+        # rerun resumes from the final checkpoint, exports again and writes them.
+        with preemption.PreemptionSignals() as signals:
+            gaussian_encoder_model.export_as_torchscript(model.exported_modules(),
+                                                         os.path.join(model_dir, "exported"))
+            results_dict = evaluate(model, dataset, np.random.RandomState(eval_seed), batch_size, eval_steps,
+                                    global_step, device)
+            if signals.received is not None:
+                raise Preempted("received {} while exporting the trained model; the final checkpoint is saved, "
+                                "run the same command again to finish".format(signals.received))
         results_dict["elapsed_time"] = time.time() - experiment_timer
         results.update_result_directory(os.path.join(model_dir, "results"), "train", results_dict)
+
+
+def validate_parameters(training_steps, random_seed, batch_size, eval_steps):
+    """The `model.*` values of a run, checked before any work (a one-line ConfigError names the culprit)."""
+    return (validation.check_int("model.training_steps", training_steps, minimum=1),
+            validation.check_int("model.random_seed", random_seed, minimum=0, maximum=2**32 - 1),
+            validation.check_int("model.batch_size", batch_size, minimum=1),
+            validation.check_int("model.eval_steps", eval_steps, minimum=1))
 
 
 def load_training_data():

@@ -14,7 +14,7 @@ from dlib_torch.methods.shared import architectures
 from dlib_torch.methods.shared import losses
 from dlib_torch.methods.shared import optimizers
 from dlib_torch.methods.unsupervised import gaussian_encoder_model
-from dlib_torch.utils.errors import ConfigError
+from dlib_torch.utils import validation
 
 
 class BaseVAE(gaussian_encoder_model.GaussianEncoderModel):
@@ -85,7 +85,7 @@ class BetaVAE(BaseVAE):
 
     def __init__(self, beta=gin.REQUIRED):
         super().__init__()
-        self.beta = beta
+        self.beta = validation.check_float("vae.beta", beta, minimum=0)
 
     def regularizer(self, kl_loss, z_mean, z_logvar, z_sampled):
         del z_mean, z_logvar, z_sampled
@@ -106,9 +106,10 @@ class AnnealedVAE(BaseVAE):
 
     def __init__(self, gamma=gin.REQUIRED, c_max=gin.REQUIRED, iteration_threshold=gin.REQUIRED):
         super().__init__()
-        self.gamma = gamma
-        self.c_max = c_max
-        self.iteration_threshold = iteration_threshold
+        self.gamma = validation.check_float("annealed_vae.gamma", gamma, minimum=0)
+        self.c_max = validation.check_float("annealed_vae.c_max", c_max, minimum=0)
+        self.iteration_threshold = validation.check_int("annealed_vae.iteration_threshold", iteration_threshold,
+                                                        minimum=1)
 
     def regularizer(self, kl_loss, z_mean, z_logvar, z_sampled):
         del z_mean, z_logvar, z_sampled
@@ -138,8 +139,9 @@ class FactorVAE(BaseVAE):
 
     def __init__(self, gamma=gin.REQUIRED, double_count_global_step=True):
         super().__init__()
-        self.gamma = gamma
-        self.double_count_global_step = double_count_global_step
+        self.gamma = validation.check_float("factor_vae.gamma", gamma, minimum=0)
+        self.double_count_global_step = validation.check_bool("factor_vae.double_count_global_step",
+                                                              double_count_global_step)
 
     @property
     def global_step_increment(self):
@@ -201,11 +203,9 @@ class DIPVAE(BaseVAE):
 
     def __init__(self, lambda_od=gin.REQUIRED, lambda_d_factor=gin.REQUIRED, dip_type="i"):
         super().__init__()
-        if dip_type not in ("i", "ii"):
-            raise ConfigError("dip_vae.dip_type must be 'i' or 'ii', not {!r}".format(dip_type))
-        self.lambda_od = lambda_od
-        self.lambda_d_factor = lambda_d_factor
-        self.dip_type = dip_type
+        self.dip_type = validation.check_choice("dip_vae.dip_type", dip_type, ("i", "ii"))
+        self.lambda_od = validation.check_float("dip_vae.lambda_od", lambda_od, minimum=0)
+        self.lambda_d_factor = validation.check_float("dip_vae.lambda_d_factor", lambda_d_factor, minimum=0)
 
     def regularizer(self, kl_loss, z_mean, z_logvar, z_sampled):
         del z_sampled
@@ -251,7 +251,7 @@ class BetaTCVAE(BaseVAE):
 
     def __init__(self, beta=gin.REQUIRED):
         super().__init__()
-        self.beta = beta
+        self.beta = validation.check_float("beta_tc_vae.beta", beta, minimum=0)
 
     def regularizer(self, kl_loss, z_mean, z_logvar, z_sampled):
         return (self.beta - 1.0) * total_correlation(z_sampled, z_mean, z_logvar) + kl_loss
