@@ -134,3 +134,15 @@ def test_a_non_gzip_smallnorb_download_is_named(tmp_path, http_server, small_sou
     assert_one_line(result, "dtl_download: error: {} is not a complete gzip file (BadGzipFile: ".format(
         data_dir / "small_norb" / bad), "delete it and rerun dtl_download --dataset=smallnorb")
     assert not (data_dir / "small_norb" / bad[:-len(".gz")]).exists()
+
+
+def test_a_download_that_does_not_load_is_deleted_and_never_recorded(tmp_path, http_server):
+    http_server.files[DSPRITES_NAME] = b"<html>Rate limit exceeded</html>"  # a host's page instead of the file
+    data_dir = tmp_path / "data"
+    result = run("dtl_download", "--dataset=dsprites_full", "--data_dir=" + str(data_dir), "--noprogress",
+                 "--mirror=" + http_server.base_url, data_dir=data_dir)
+    assert_one_line(result, "dtl_download: error: the file {} served does not load as dsprites/{} (BadZipFile: "
+                    "File is not a zip file); it was deleted: check the URL (--url, --mirror)".format(
+                        http_server.url(DSPRITES_NAME), DSPRITES_NAME))
+    assert not (data_dir / "dsprites" / DSPRITES_NAME).exists()
+    assert not (data_dir / "dtl_download.sha256").exists()

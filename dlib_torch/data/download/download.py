@@ -110,9 +110,10 @@ def _ensure_file(remote, data_dir, dataset_name, retries, retry_wait, progress, 
 
 
 def _require_loads(remote, path, dataset_name, data_dir):
-    """A fresh download without a published digest must load; one that does not is deleted, never recorded."""
+    """A fresh download without a published digest must load (its headers, quickly: a host that serves an error
+    page or another file); one that does not is deleted, never recorded."""
     try:
-        readable.check(path, dataset_name, data_dir)
+        readable.check(path, dataset_name, data_dir, thorough=False)
     except util.DamagedDataError as e:
         os.unlink(path)
         cause = e.__cause__
