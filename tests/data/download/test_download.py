@@ -169,3 +169,15 @@ def test_a_truncated_file_in_place_is_reported(tmp_path):
     with pytest.raises(UserError, match="holds 5 bytes but the published file has 267573662; the file is damaged or "
                                         "incomplete: replace it with `dtl_download --dataset=shapes3d "):
         download.download("shapes3d", str(tmp_path), log=lambda m: None)
+
+
+def test_verify_accepts_every_data_set_as_downloaded(http_server, small_sources, tmp_path):
+    # Every format's load check passes on good files (smallNORB matrices, cars .mat, npz, h5, jpg).
+    data_dir = str(tmp_path / "root")
+    _download(http_server, small_sources, data_dir)
+    messages = []
+    download.download("all", data_dir, sha256_overrides=_serve(http_server, small_sources), verify=True,
+                      log=messages.append)
+    verified = [m for m in messages if ": verified " in m]
+    assert len(verified) == len(manifest.read(data_dir)) == 3 + 6 + 3 + 3
+    assert set(manifest.read_sizes(data_dir)) == set(manifest.read(data_dir))
