@@ -111,7 +111,8 @@ def test_force_replaces_a_damaged_file_which_then_loads(tmp_path, http_server, s
     http_server.files[DSPRITES_NAME] = small_sources["files"][DSPRITES_NAME]
     data_dir = tmp_path / "data"
     path = garbage_dsprites(data_dir)
-    args = ["--dataset=dsprites_full", "--data_dir=" + str(data_dir), "--noprogress", "--mirror=" + http_server.base_url]
+    args = ["--dataset=dsprites_full", "--data_dir=" + str(data_dir), "--noprogress",
+            "--mirror=" + http_server.base_url]
     result = run("dtl_download", *args, data_dir=data_dir)  # in place: not fetched, and its build names it
     assert_one_line(result, "cannot read {}".format(path), "--force`")
     assert http_server.requests == []
