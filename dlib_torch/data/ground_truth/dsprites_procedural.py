@@ -4,7 +4,7 @@ Sprites are filled binary shapes (square, ellipse, heart) rotated about their ce
 [16, 48] px in both directions so that every sprite, at every scale and rotation, stays fully visible.
 A pixel is on when its centre lies inside the shape, so rendering is exact, deterministic and vectorised.
 
-The shapes' sizes (constants below) approximate the published sprites and move only as far as one property
+The shapes' sizes (constants below) stay close to the published sprites and move only as far as one property
 of the published file needs: each of the 6 scales gives a different sprite at every position and orientation,
 so the scale is always recoverable from the image. Neighbouring scales differ by less than a pixel at the
 sprite's edge, so whether a step crosses a row of pixel centres depends on the sub-pixel position of the
