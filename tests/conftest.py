@@ -80,6 +80,8 @@ class _FileServer:
         self.drop_after = {}    # path -> bytes after which the next response for it breaks off
         self.fail_next = {}     # path -> HTTP status to answer the next request for it with
         self.delay = 0.0        # seconds to wait before answering each request
+        self.no_length = set()  # paths answered without Content-Length (the end of the body is the connection's)
+        self.no_ranges = set()  # paths answered whole, whatever Range asks for
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -101,6 +103,7 @@ class _FileServer:
                 match = re.match(r"bytes=(\d+)-$", self.headers.get("Range") or "")
                 if_range = self.headers.get("If-Range")
                 start = int(match.group(1)) if match and if_range in (None, etag) else 0
+                start = 0 if path in server.no_ranges else start
                 if start >= len(data) and start > 0:
                     self.send_response(416)
                     self.send_header("Content-Range", "bytes */{}".format(len(data)))
@@ -110,7 +113,8 @@ class _FileServer:
                 self.send_response(206 if start else 200)
                 if start:
                     self.send_header("Content-Range", "bytes {}-{}/{}".format(start, len(data) - 1, len(data)))
-                self.send_header("Content-Length", str(len(data) - start))
+                if path not in server.no_length:
+                    self.send_header("Content-Length", str(len(data) - start))
                 self.send_header("ETag", etag)
                 self.end_headers()
                 body = data[start:]

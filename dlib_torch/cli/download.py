@@ -2,6 +2,7 @@
 
 Example: dtl_download --dataset=dsprites_full,shapes3d --data_dir=/data/disentanglement
          dtl_download --dataset=all --verify
+         dtl_download --dataset=dsprites_full --force     # replace a damaged file
 """
 import os
 
@@ -29,7 +30,7 @@ def main(argv):
                           url_overrides=sources.parse_assignments(f.url, "url"),
                           sha256_overrides=sources.parse_assignments(f.sha256, "sha256"),
                           mirror=f.mirror, verify=f.verify, retries=f.retries, retry_wait=f.retry_wait,
-                          progress=f.progress)
+                          progress=f.progress, force=f.force)
     except OSError as e:  # e.g. an unwritable data root, or a full disk while unpacking: one line, not a trace
         raise UserError("{}{}".format(e.filename + ": " if e.filename else "", e.strerror or e)) from e
 
@@ -44,8 +45,11 @@ def run():
                                         "$DTL_DOWNLOAD_MIRROR.")
     flags.DEFINE_multi_string("sha256", [], "KEY=DIGEST: the expected SHA-256 of file KEY when its host serves "
                                             "another version than the published one (KEY= for none).")
-    flags.DEFINE_boolean("verify", False, "Re-hash the files in place against the published digests or the "
-                                          "manifest (dtl_download.sha256 in the data root).")
+    flags.DEFINE_boolean("verify", False, "Check the files in place: size and SHA-256 against the published ones "
+                                          "or the manifest (dtl_download.sha256 in the data root), and that files "
+                                          "without a published digest load.")
+    flags.DEFINE_boolean("force", False, "Download the files again even if they are in place, replacing them "
+                                         "(e.g. a damaged file).")
     flags.DEFINE_integer("retries", 5, "Retries of a transient network failure (each resumes the download).")
     flags.DEFINE_float("retry_wait", 1.0, "Seconds before the first retry; doubles at each retry.")
     flags.DEFINE_boolean("progress", True, "Show a progress bar (bytes, rate, time left).")

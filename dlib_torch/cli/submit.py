@@ -9,6 +9,7 @@ Examples:
   dtl_submit --study=quickstart --dry_run          # write the scripts to slurm/quickstart/, submit nothing
 """
 import os
+import re
 import shlex
 
 from absl import flags
@@ -38,22 +39,27 @@ def main(argv):
         raise UserError("--job_directory {!r} may only use the placeholder {{study}}".format(
             FLAGS.job_directory)) from None
     log_directory = os.path.join(job_directory, "logs")
-    os.makedirs(log_directory, exist_ok=True)
     options = slurm.JobOptions(FLAGS.partition, FLAGS.time, FLAGS.mem, FLAGS.cpus_per_task, FLAGS.gpus,
                                FLAGS.max_parallel, FLAGS.signal_seconds, FLAGS.sbatch_option)
     environment = {name: os.environ[name] for name in ["DISENTANGLEMENT_LIB_DATA"] if name in os.environ}
     command = shlex.split(FLAGS.reproduce_command) if FLAGS.reproduce_command else None
     max_array_size = FLAGS.max_array_size or slurm.max_array_size()
+    # Every script is composed (and every value checked) before the first one is written.
+    scripts = []
     for job_array in slurm.split_into_arrays(model_nums, max_array_size):
         first, last = job_array.offset, job_array.offset + job_array.indices[-1]
-        job_name = "dtl_{}_{}-{}".format(study.name, first, last)
+        job_name = "dtl_{}_{}-{}".format(re.sub(r"[^\w.+-]", "_", study.name, flags=re.ASCII), first, last)
         script_path = os.path.join(job_directory, job_name + ".sbatch")
-        slurm.write_script(script_path, slurm.job_script(study_arg, job_array, job_name, output_directory,
-                                                         log_directory, options, command, environment))
+        scripts.append((job_array, script_path, slurm.job_script(
+            study_arg, job_array, job_name, output_directory, log_directory, options, command, environment)))
+    os.makedirs(log_directory, exist_ok=True)
+    for job_array, script_path, text in scripts:
+        first, last = job_array.offset, job_array.offset + job_array.indices[-1]
+        slurm.write_script(script_path, text)
         count = "{} model{}".format(len(job_array.indices), "" if len(job_array.indices) == 1 else "s")
         if FLAGS.dry_run:
             print("dtl_submit: wrote {} ({}, {}-{}); submit with: sbatch {}".format(
-                script_path, count, first, last, script_path))
+                script_path, count, first, last, shlex.quote(script_path)))
         else:
             job_id = slurm.submit(script_path)
             print("dtl_submit: submitted job {} ({} of {}, {}-{}); script {}, logs {}".format(

@@ -4,8 +4,12 @@ One array task is one model number. The job script runs dtl_reproduce through `s
 pre-timeout signal (`--signal=USR1@N`) reaches the Python process; dtl_reproduce then checkpoints and exits
 75, and the script requeues its own task, which resumes where it stopped. Preemption requeues the task too
 (`--requeue`), and logs are appended across restarts (`--open-mode=append`).
+
+Every user-supplied value reaches the script quoted: `shlex.quote` where bash reads it, `sbatch_quote` on the
+`#SBATCH` lines, which sbatch parses itself, and `%%` for a literal `%` in the log file pattern.
 """
 import collections
+import json
 import os
 import re
 import shlex
@@ -15,6 +19,9 @@ import sys
 
 from dlib_torch.utils import atomic
 from dlib_torch.utils.errors import UserError
+
+# Arguments sbatch and bash both read as they are; anything else is quoted.
+_SAFE_ARGUMENT = re.compile(r"[\w@%+=:,./-]+")
 
 # SLURM's default MaxArraySize: array indices must be smaller than this.
 DEFAULT_MAX_ARRAY_SIZE = 1001
@@ -65,6 +72,22 @@ def array_spec(indices, max_parallel=None):
     return spec + ("%{}".format(max_parallel) if max_parallel else "")
 
 
+def sbatch_quote(value, what):
+    """`value` as one argument of an `#SBATCH` line, which sbatch reads back exactly.
+
+    sbatch, not bash, parses these lines (src/sbatch/opt.c, _get_argument): quotes group characters and a
+    backslash escapes the next character even inside quotes, so shlex.quote's output would lose backslashes.
+    A line break cannot be quoted there (sbatch reads one line at a time): it is a UserError naming `what`.
+    """
+    value = str(value)
+    if "\n" in value:
+        raise UserError("{} {!r} holds a line break, which an #SBATCH line cannot carry; remove it".format(
+            what, value))
+    if _SAFE_ARGUMENT.fullmatch(value):
+        return value
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def reproduce_command():
     """The command that runs dtl_reproduce with this installation (the script beside this Python)."""
     script = os.path.join(os.path.dirname(sys.executable), "dtl_reproduce")
@@ -89,31 +112,33 @@ def job_script(study, job_array, job_name, output_directory, log_directory, opti
     """
     command = command or reproduce_command()
     first, last = job_array.offset, job_array.offset + job_array.indices[-1]
+    log_pattern = os.path.join(log_directory.replace("%", "%%"), "%x_%a.out")  # %% is a literal % for sbatch
     sbatch = [
-        "--job-name={}".format(job_name),
+        "--job-name=" + sbatch_quote(job_name, "the job name"),
         "--array={}".format(array_spec(job_array.indices, options.max_parallel)),
-        "--output={}".format(os.path.join(log_directory, "%x_%a.out")),
+        "--output=" + sbatch_quote(log_pattern, "the log directory"),
         "--open-mode=append",
         "--requeue",
-        "--signal=USR1@{}".format(options.signal_seconds),
+        "--signal=USR1@{}".format(int(options.signal_seconds)),
     ]
     for flag, value in [("partition", options.partition), ("time", options.time), ("mem", options.mem),
                         ("cpus-per-task", options.cpus_per_task), ("gpus", options.gpus)]:
         if value is not None:
-            sbatch.append("--{}={}".format(flag, value))
-    sbatch += list(options.extra_options or [])
+            sbatch.append("--{}=".format(flag) + sbatch_quote(value, "--" + flag.replace("-", "_")))
+    sbatch += [sbatch_quote(option, "--sbatch_option") for option in options.extra_options or []]
     lines = ["#!/bin/bash",
              "# Written by dtl_submit: models {}-{} of study {} (model number = {} + array index).".format(
-                 first, last, study, job_array.offset)]
+                 first, last, json.dumps(study), job_array.offset)]
     lines += ["#SBATCH {}".format(option) for option in sbatch]
     lines += [""]
     lines += ["export {}={}".format(name, shlex.quote(value)) for name, value in sorted((environment or {}).items())]
     lines += [
         "export PYTHONUNBUFFERED=1",
-        "model_num=$(( {} + SLURM_ARRAY_TASK_ID ))".format(job_array.offset),
+        "study=" + shlex.quote(study),
+        "model_num=$(( {} + SLURM_ARRAY_TASK_ID ))".format(int(job_array.offset)),
         "task=\"${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}\"",
-        "echo \"dtl_submit: task $task runs model $model_num of {} on $(hostname) (restart "
-        "${{SLURM_RESTART_COUNT:-0}}, $(date))\"".format(study),
+        "echo \"dtl_submit: task $task runs model $model_num of $study on $(hostname) (restart "
+        "${SLURM_RESTART_COUNT:-0}, $(date))\"",
         "# srun passes the pre-timeout signal to dtl_reproduce, not to this shell; Slurm >= 22.05 wants the",
         "# CPU count repeated.",
         "srun --ntasks=1 --cpus-per-task=\"${SLURM_CPUS_PER_TASK:-1}\" " + " ".join(

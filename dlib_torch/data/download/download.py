@@ -1,36 +1,43 @@
 """dtl_download's work: fetch the files of the requested data sets, unpack them, build their caches.
 
 Files land in the reference's layout under the data root (what the loaders read). A file already in place is
-never downloaded again nor touched; `verify=True` re-hashes the files in place against the published digests
-or, where none is published, against the manifest that recorded them on their first download.
+never downloaded again nor touched (unless `force=True`, which replaces it); its size is checked against the
+published or recorded one. `verify=True` re-hashes the files in place against the published digests or, where
+none is published, against the manifest that recorded them on their first download, and checks that such a
+file loads: a digest is recorded only for a file that does.
 """
 import os
 
 from dlib_torch.data.download import fetch
 from dlib_torch.data.download import manifest
+from dlib_torch.data.download import readable
 from dlib_torch.data.download import sources
 from dlib_torch.data.download import unpack
+from dlib_torch.data.ground_truth import util
 from dlib_torch.utils import file_lock
 from dlib_torch.utils.errors import UserError
 
 
 def download(dataset_names, data_dir, url_overrides=None, sha256_overrides=None, mirror=None, verify=False,
-             retries=5, retry_wait=1.0, progress=True, environ=None, log=None):
+             retries=5, retry_wait=1.0, progress=True, environ=None, log=None, force=False):
     """Fetches, unpacks and converts the files of `dataset_names` ("all" or a comma-separated string or list).
 
+    `force=True` downloads every file again, replacing the files in place (e.g. a damaged one).
     Returns the number of files downloaded.
     """
     log = log or (lambda message: print(message, flush=True))
     names = sources.resolve_dataset_names(dataset_names)
     files = sources.remote_files(names, url_overrides, sha256_overrides, mirror, environ)
+    dataset_of = _dataset_of_each_file(names)
     os.makedirs(data_dir, exist_ok=True)
     downloaded = 0
     for remote in files:
         # One dtl_download at a time puts files into a data root; a second one waits, then finds them in place.
         with file_lock.locked(os.path.join(data_dir, ".dtl_download_root.lock")):
-            downloaded += _ensure_file(remote, data_dir, retries, retry_wait, progress, log)
+            downloaded += _ensure_file(remote, data_dir, dataset_of[remote.key], retries, retry_wait, progress, log,
+                                       force)
     if verify:
-        verify_files(files, data_dir, log)
+        verify_files(files, data_dir, log, dataset_of)
     for name in names:
         _build_cache(name, data_dir)
     log("{}: ready in {} ({} file(s) downloaded)".format(", ".join(names), data_dir, downloaded))
@@ -54,66 +61,115 @@ def _in_place(remote, data_dir):
     return os.path.exists(os.path.join(data_dir, final_paths(remote, data_dir)[0]))
 
 
-def _ensure_file(remote, data_dir, retries, retry_wait, progress, log):
-    """Puts `remote`'s files in place unless they are already; returns 1 if it downloaded, else 0."""
-    if _in_place(remote, data_dir):
-        _check_published_size(remote, data_dir)
+def _dataset_of_each_file(names):
+    """{file key: the first of the data sets `names` that reads it}, for the `--dataset=` of messages."""
+    dataset_of = {}
+    for name in names:
+        for key in sources.DATASET_FILES[name]:
+            dataset_of.setdefault(key, name)
+    return dataset_of
+
+
+def _replace_command(dataset_name, data_dir):
+    return "`dtl_download --dataset={} --data_dir={} --force`".format(dataset_name, data_dir)
+
+
+def _ensure_file(remote, data_dir, dataset_name, retries, retry_wait, progress, log, force=False):
+    """Puts `remote`'s files in place unless they are already (or `force`); returns 1 if it downloaded, else 0."""
+    if _in_place(remote, data_dir) and not force:
+        _check_sizes(remote, data_dir, dataset_name)
         log("{}: in place, not downloaded again".format(remote.key))
         return 0
     target = os.path.join(data_dir, remote.path)
     downloaded = 0
-    if not os.path.exists(target):  # else a verified download whose unpacking was interrupted
+    if force or not os.path.exists(target):  # else a verified download whose unpacking was interrupted
         log("{}: downloading {} to {}".format(remote.key, remote.url, target))
         digest = fetch.fetch(remote.url, target, remote.size, remote.sha256, retries, retry_wait, progress, log=log)
         if not remote.unpack:
-            manifest.record(data_dir, {remote.path: digest})
+            if remote.sha256 is None:
+                _require_loads(remote, target, dataset_name, data_dir)
+            manifest.record(data_dir, {remote.path: digest}, {remote.path: os.path.getsize(target)})
         downloaded = 1
     if remote.unpack == "gunzip":
         final = final_paths(remote, data_dir)[0]
-        manifest.record(data_dir, {final: unpack.gunzip(target, os.path.join(data_dir, final))})
+        final_path = os.path.join(data_dir, final)
+        digest = unpack.gunzip(target, final_path, dataset_name)
+        manifest.record(data_dir, {final: digest}, {final: os.path.getsize(final_path)})
         os.unlink(target)
     elif remote.unpack == "cars":
         cars_dir = os.path.join(data_dir, "cars")
         if os.path.isdir(cars_dir) and not os.listdir(cars_dir):
             os.rmdir(cars_dir)
-        elif os.path.exists(cars_dir):
+        elif os.path.exists(cars_dir) and not force:
             raise UserError("{} exists but holds no .mat files; move it away and rerun".format(cars_dir))
         digests = unpack.extract_cars(target, cars_dir)
-        manifest.record(data_dir, {"cars/" + name: digest for name, digest in digests.items()})
+        manifest.record(data_dir, {"cars/" + name: digest for name, digest in digests.items()},
+                        {"cars/" + name: os.path.getsize(os.path.join(cars_dir, name)) for name in digests})
         os.unlink(target)
     return downloaded
 
 
-def _check_published_size(remote, data_dir):
-    """A file in place that is the download itself must have the published size (catches truncated copies)."""
-    if remote.unpack or remote.size is None:
-        return
-    path = os.path.join(data_dir, remote.path)
-    if os.path.getsize(path) != remote.size:
-        raise UserError("{} holds {} bytes but the published file has {}; delete it and rerun dtl_download".format(
-            path, os.path.getsize(path), remote.size))
+def _require_loads(remote, path, dataset_name, data_dir):
+    """A fresh download without a published digest must load (its headers, quickly: a host that serves an error
+    page or another file); one that does not is deleted, never recorded."""
+    try:
+        readable.check(path, dataset_name, data_dir, thorough=False)
+    except util.DamagedDataError as e:
+        os.unlink(path)
+        cause = e.__cause__
+        raise fetch.DownloadError("the file {} served does not load as {} ({}: {}); it was deleted: check the "
+                                  "URL (--url, --mirror)".format(remote.url, remote.path, type(cause).__name__,
+                                                                 " ".join(str(cause).split()))) from None
 
 
-def verify_files(files, data_dir, log):
-    """Re-hashes the files in place; a digest that differs from the published or recorded one is a UserError.
+def _check_sizes(remote, data_dir, dataset_name):
+    """Files in place must have the published or recorded size (catches truncated copies, cheaply)."""
+    recorded = manifest.read_sizes(data_dir)
+    for relative in final_paths(remote, data_dir):
+        path = os.path.join(data_dir, relative)
+        if relative == remote.path and remote.size is not None:
+            expected, source = remote.size, "the published file has"
+        elif relative in recorded:
+            expected, source = recorded[relative], "its download had"
+        else:
+            continue
+        if os.path.getsize(path) != expected:
+            raise UserError("{} holds {} bytes but {} {}; the file is damaged or incomplete: replace it with {}"
+                            .format(path, os.path.getsize(path), source, expected,
+                                    _replace_command(dataset_name, data_dir)))
 
-    Files without a published or recorded digest get their first digest recorded.
+
+def verify_files(files, data_dir, log, dataset_of=None):
+    """Checks the files in place: size and SHA-256 against the published or recorded ones, and that a file
+    without a published digest loads. A difference is a UserError naming the file and `--force`.
+
+    A file without a recorded digest that loads gets its digest and size recorded; one that does not, never.
     """
-    recorded = manifest.read(data_dir)
-    first_digests = {}
-    for remote in files:
-        for relative in final_paths(remote, data_dir):
-            digest = manifest.sha256_of(os.path.join(data_dir, relative))
-            expected = remote.sha256 if relative == remote.path and remote.sha256 else recorded.get(relative)
-            if expected is None:
-                first_digests[relative] = digest
-            elif digest != expected:
-                raise UserError("SHA-256 mismatch for {}: expected {}, got {}; delete it and rerun dtl_download "
-                                "to fetch it again".format(os.path.join(data_dir, relative), expected, digest))
-            log("{}: verified {}".format(remote.key, relative) if expected else
-                "{}: recorded the SHA-256 of {}".format(remote.key, relative))
-    if first_digests:
-        manifest.record(data_dir, first_digests)
+    dataset_of = dataset_of or _dataset_of_each_file(sources.DATASET_FILES)
+    recorded, recorded_sizes = manifest.read(data_dir), manifest.read_sizes(data_dir)
+    first_digests, first_sizes = {}, {}
+    try:
+        for remote in files:
+            dataset_name = dataset_of[remote.key]
+            _check_sizes(remote, data_dir, dataset_name)
+            for relative in final_paths(remote, data_dir):
+                path = os.path.join(data_dir, relative)
+                published = relative == remote.path
+                digest = manifest.sha256_of(path)
+                expected = remote.sha256 if published and remote.sha256 else recorded.get(relative)
+                if expected is not None and digest != expected:
+                    raise UserError("SHA-256 mismatch for {}: expected {}, got {}; replace it with {}".format(
+                        path, expected, digest, _replace_command(dataset_name, data_dir)))
+                if not (published and remote.sha256):
+                    readable.check(path, dataset_name, data_dir)
+                if expected is None or relative not in recorded_sizes:
+                    first_digests[relative] = digest
+                    first_sizes[relative] = os.path.getsize(path)
+                log("{}: verified {}".format(remote.key, relative) if expected else
+                    "{}: recorded the SHA-256 of {}".format(remote.key, relative))
+    finally:
+        if first_digests:
+            manifest.record(data_dir, first_digests, first_sizes)
 
 
 def _build_cache(name, data_dir):

@@ -3,6 +3,11 @@
 The temporary file `.<name>.part` beside the target survives an interrupted run; the next attempt (or run)
 asks for the rest with an HTTP Range request, guarded by If-Range so that a file changed on the server starts
 over. Only a download whose size and SHA-256 check out is renamed onto the target; one that fails is deleted.
+
+A download is complete only when its length is known: from the published size, the response's Content-Length
+or Content-Range. A response that says neither ends at an early close as much as at the end of the file, so
+the next request asks for the bytes after it: a 416 answer naming that length confirms the end, anything else
+is resumed. A server that supports neither lengths nor ranges must send the same bytes twice.
 """
 import errno
 import hashlib
@@ -45,10 +50,20 @@ def fetch(url, path, expected_size=None, expected_sha256=None, retries=5, retry_
     with file_lock.locked(os.path.join(directory, ".dtl_download.lock")):
         partial = _Partial(os.path.join(directory, "." + name + ".part"), url)
         attempt = 0
+        unconfirmed = None  # (size, digest) of the last whole response that ended without a known length
         while True:
             try:
-                _transfer(url, partial, expected_size, progress, timeout)
-                break
+                if _transfer(url, partial, expected_size, progress, timeout):
+                    break
+                received = (partial.size(), partial.hexdigest())
+                if received == unconfirmed:
+                    break  # no lengths, no ranges: two whole transfers agreed
+                if unconfirmed is not None and received[0] <= unconfirmed[0]:
+                    raise _Transient("{} ended at byte {} after {} earlier, without saying the file's length".format(
+                        url, received[0], unconfirmed[0]))
+                unconfirmed = received
+                log("{} ended at byte {} without saying the file's length; asking for any bytes after it".format(
+                    url, received[0]))
             except _Transient as e:
                 attempt += 1
                 if attempt > retries:
@@ -137,7 +152,10 @@ class _Partial:
 
 
 def _transfer(url, partial, expected_size, progress, timeout):
-    """One attempt: requests the missing bytes of `partial` and appends them; raises _Transient to retry."""
+    """One attempt: requests the missing bytes of `partial` and appends them; raises _Transient to retry.
+
+    Returns True when the file is known to be complete, False when the response ended without a known length.
+    """
     offset = partial.size()
     headers = {"User-Agent": USER_AGENT}
     if offset:
@@ -148,7 +166,7 @@ def _transfer(url, partial, expected_size, progress, timeout):
         response = urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=timeout)
     except urllib.error.HTTPError as e:
         if e.code == 416 and offset and _total_of(e.headers.get("Content-Range")) == offset:
-            return  # the previous attempt got every byte
+            return True  # the previous attempt got every byte
         if e.code == 416:
             partial.restart()
             raise _Transient("{} refused to resume at byte {}".format(url, offset)) from None
@@ -170,14 +188,19 @@ def _transfer(url, partial, expected_size, progress, timeout):
             partial.start(response.headers.get("ETag") or response.headers.get("Last-Modified"))
             length = response.headers.get("Content-Length")
             total = int(length) if length is not None else None
+        if total is None:
+            total = expected_size  # an early close without a length still falls short of the published size
         if total is not None and expected_size is not None and total != expected_size:
             partial.discard()
             raise DownloadError("{} serves {} bytes but the published file has {}; if the host now serves "
                                 "another version, pass --sha256=KEY=DIGEST".format(url, total, expected_size))
         _stream(response, partial, url, offset, total, progress)
     received = partial.size()
-    if total is not None and received < total:
+    if total is None:
+        return False
+    if received < total:
         raise _Transient("connection to {} closed at byte {} of {}".format(url, received, total))
+    return True
 
 
 def _stream(response, partial, url, offset, total, progress):

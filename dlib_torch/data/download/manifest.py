@@ -1,7 +1,8 @@
-"""The SHA-256 manifest beside the data: `<data root>/dtl_download.sha256`, in `sha256sum` format.
+"""The manifest beside the data: `<data root>/dtl_download.sha256`, in `sha256sum` format.
 
-It records the digest of every file dtl_download put in place, so that `dtl_download --verify` (or
+It records the size and SHA-256 of every file dtl_download put in place, so that `dtl_download --verify` (or
 `sha256sum -c dtl_download.sha256` in the data root) can later check files whose digests were never published.
+A size is a comment line `#size <bytes>  <path>` before the file's digest line; sha256sum skips comments.
 """
 import hashlib
 import os
@@ -17,27 +18,53 @@ def manifest_path(data_dir):
     return os.path.join(data_dir, MANIFEST_NAME)
 
 
+SIZE_PREFIX = "#size "
+
+
 def read(data_dir):
     """{path relative to the data root: SHA-256 hex digest} of the recorded files."""
-    entries = {}
+    return _read(data_dir)[0]
+
+
+def read_sizes(data_dir):
+    """{path relative to the data root: size in bytes} of the recorded files (older manifests may lack some)."""
+    return _read(data_dir)[1]
+
+
+def record(data_dir, digests, sizes=None):
+    """Adds or replaces entries {relative path: digest} and their {relative path: size} in the manifest
+    (atomically, under a lock). A new digest without a size drops the old size of that path."""
+    with file_lock.locked(os.path.join(data_dir, "." + MANIFEST_NAME + ".lock")):
+        entries, recorded_sizes = _read(data_dir)
+        for path in digests:
+            recorded_sizes.pop(path, None)
+        entries.update(digests)
+        recorded_sizes.update(sizes or {})
+        lines = []
+        for path in sorted(entries):
+            if path in recorded_sizes:
+                lines.append("{}{}  {}\n".format(SIZE_PREFIX, int(recorded_sizes[path]), path))
+            lines.append("{}  {}\n".format(entries[path], path))
+        atomic.write_text(manifest_path(data_dir), "".join(lines))
+
+
+def _read(data_dir):
+    digests, sizes = {}, {}
     try:
         with open(manifest_path(data_dir), encoding="utf-8") as f:
             for line in f:
-                digest, sep, path = line.rstrip("\n").partition("  ")
-                if sep:
-                    entries[path] = digest
+                line = line.rstrip("\n")
+                if line.startswith(SIZE_PREFIX):
+                    size, sep, path = line[len(SIZE_PREFIX):].partition("  ")
+                    if sep and size.isdigit():
+                        sizes[path] = int(size)
+                    continue
+                digest, sep, path = line.partition("  ")
+                if sep and not line.startswith("#"):
+                    digests[path] = digest
     except FileNotFoundError:
         pass
-    return entries
-
-
-def record(data_dir, digests):
-    """Adds or replaces entries {relative path: digest} in the manifest (atomically, under a lock)."""
-    with file_lock.locked(os.path.join(data_dir, "." + MANIFEST_NAME + ".lock")):
-        entries = read(data_dir)
-        entries.update(digests)
-        atomic.write_text(manifest_path(data_dir),
-                          "".join("{}  {}\n".format(entries[p], p) for p in sorted(entries)))
+    return digests, {path: size for path, size in sizes.items() if path in digests}
 
 
 def sha256_of(path):

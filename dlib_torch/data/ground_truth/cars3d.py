@@ -52,7 +52,8 @@ def ensure_cache(data_dir=None):
 def load_views(path):
     """The views of one car as uint8 [elevations, azimuths, H, W, 3], from its `im` [H, W, 3, azimuths, elevations]."""
     import scipy.io  # imported here: only this converter needs it
-    im = scipy.io.loadmat(path)["im"]
+    with util.reading(path, "cars3d", os.path.dirname(os.path.dirname(os.path.abspath(path)))):
+        im = scipy.io.loadmat(path)["im"]
     if im.ndim != 5 or im.shape[2] != 3:
         raise UserError("{}: `im` has shape {}, expected [H, W, 3, azimuths, elevations]".format(path, im.shape))
     return np.transpose(im, (4, 3, 0, 1, 2))

@@ -31,16 +31,22 @@ def ensure_cache(data_dir=None, dataset_name="dsprites_full"):
     directory = os.path.dirname(path)
     index_path = image_cache.index_path_for(directory, "dsprites")
     images_path = os.path.join(directory, "dsprites.images.npy")
-    index = image_cache.ensure(index_path, [path], lambda: _build_cache(path, images_path), dataset_name)
+    index = image_cache.ensure(index_path, [path], lambda: _build_cache(path, images_path, dataset_name, data_dir),
+                               dataset_name)
     return index_path, index
 
 
-def _build_cache(npz_path, images_path):
+def _build_cache(npz_path, images_path, dataset_name="dsprites_full", data_dir=None):
     """Streams `imgs` out of the compressed file into bit-packed rows (8 pixels a byte).
 
     The grid comes from `latents_classes` (checked to be row-major), which gives the same sizes as the
     pickled `metadata` the reference read, without unpickling anything from a downloaded file.
     """
+    with util.reading(npz_path, dataset_name, data_dir):
+        return _convert(npz_path, images_path)
+
+
+def _convert(npz_path, images_path):
     with np.load(npz_path) as data:
         latents_sizes = util.grid_of_row_major_labels(data["latents_classes"], npz_path)
     with array_files.open_npz_member(npz_path, "imgs") as (f, shape, dtype):
@@ -89,7 +95,7 @@ def scream_path(data_dir=None):
 def load_scream(data_dir=None, dataset_name="scream_dsprites"):
     """The Scream as float32 [H, W, 3] in [0, 1], thumbnailed to fit 350x274 as in disentanglement_lib."""
     path = util.require_file(scream_path(data_dir), dataset_name, data_dir)
-    with Image.open(path) as picture:
+    with util.reading(path, dataset_name, data_dir), Image.open(path) as picture:
         picture = picture.convert("RGB")
         picture.thumbnail(SCREAM_THUMBNAIL)
         scream = np.asarray(picture, dtype=np.float32) / 255.

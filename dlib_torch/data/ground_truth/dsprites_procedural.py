@@ -3,6 +3,12 @@
 Sprites are filled binary shapes (square, ellipse, heart) rotated about their centre; the centre moves over
 [16, 48] px in both directions so that every sprite, at every scale and rotation, stays fully visible.
 A pixel is on when its centre lies inside the shape, so rendering is exact, deterministic and vectorised.
+
+The shapes' sizes (constants below) stay close to the published sprites and move only as far as one property
+of the published file needs: each of the 6 scales gives a different sprite at every position and orientation,
+so the scale is always recoverable from the image. Neighbouring scales differ by less than a pixel at the
+sprite's edge, so whether a step crosses a row of pixel centres depends on the sub-pixel position of the
+centre; the square's half side is chosen so that it does at all 31 sub-pixel offsets the position grid makes.
 """
 import numpy as np
 
@@ -15,7 +21,11 @@ CENTRE_SPAN = 32.0     # ... and CENTRE_MIN + CENTRE_SPAN for position value 1
 MAX_RADIUS_PX = 14.0   # radius of the circle that holds a sprite of scale 1
 
 # Shape outlines live in the unit disc; these constants size each shape inside it.
-SQUARE_HALF_SIDE = 0.62
+# The square's half side at scale 1 is 0.625 * 14 = 8.75 px (17.5 px wide), so its six half sides are
+# 4.375, 5.25, 6.125, 7.0, 7.875 and 8.75 px. With 0.62 (17.4 px) the half sides 6.08 and 6.94 px of scales
+# 0.7 and 0.8 fell between the same pixel centres whenever the centre lay within 0.06 px of a pixel centre,
+# and both rendered the same 13x13 square (tests/data/ground_truth/test_dsprites_procedural.py checks the grid).
+SQUARE_HALF_SIDE = 0.625
 ELLIPSE_SEMI_AXES = (1.0, 0.5)
 HEART_ZOOM = 1.32      # the implicit heart's point lies 1.29 from its centroid; zoom it into the unit disc
 HEART_SHIFT = 0.2935   # the implicit heart's centroid, moved to the origin so it rotates about its centre
@@ -45,6 +55,20 @@ def render_sprites(shape, scale, orientation, pos_x, pos_y):
 
     posX moves the sprite to the right and posY moves it down, as in the published file.
     """
+    patch, ox, oy = sprite_patches(shape, scale, orientation, pos_x, pos_y)
+    n = patch.shape[0]
+    canvas = np.zeros((n, CANVAS, CANVAS), dtype=np.float32)
+    rows = oy[:, None, None] + np.arange(WINDOW)[None, :, None]
+    cols = ox[:, None, None] + np.arange(WINDOW)[None, None, :]
+    canvas[np.arange(n)[:, None, None], rows, cols] = patch
+    return canvas
+
+
+def sprite_patches(shape, scale, orientation, pos_x, pos_y):
+    """The sprites as bool WINDOW x WINDOW patches [B, W, W] and the canvas column/row of each patch's origin.
+
+    The canvas is the patch moved to (ox, oy); the origin depends on the position alone.
+    """
     shape = np.asarray(shape, dtype=np.int64)
     n = shape.shape[0]
     cx = CENTRE_MIN + CENTRE_SPAN * np.asarray(pos_x, dtype=np.float64)
@@ -65,11 +89,7 @@ def render_sprites(shape, scale, orientation, pos_x, pos_y):
         sel = np.flatnonzero(shape == s)
         if sel.size:
             patch[sel] = inside(u[sel], v[sel])
-    canvas = np.zeros((n, CANVAS, CANVAS), dtype=np.float32)
-    rows = oy[:, None, None] + np.arange(WINDOW)[None, :, None]
-    cols = ox[:, None, None] + np.arange(WINDOW)[None, None, :]
-    canvas[np.arange(n)[:, None, None], rows, cols] = patch
-    return canvas
+    return patch, ox, oy
 
 
 class ProceduralDSprites(dsprites_base.DSpritesBase):

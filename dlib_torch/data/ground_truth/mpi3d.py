@@ -37,13 +37,14 @@ def ensure_cache(mode, data_dir=None):
     directory = os.path.dirname(path)
     index_path = image_cache.index_path_for(directory, mode)
     images_path = os.path.join(directory, mode + ".images.npy")
-    index = image_cache.ensure(index_path, [path], lambda: _build_cache(path, images_path), mode)
+    index = image_cache.ensure(index_path, [path], lambda: _build_cache(path, images_path, mode, data_dir), mode)
     return index_path, index
 
 
-def _build_cache(npz_path, images_path):
-    images = image_cache.images_from_npz(npz_path, "images", images_path)
-    shape, _ = array_files.npz_member_shape(npz_path, "images")
+def _build_cache(npz_path, images_path, mode="mpi3d_toy", data_dir=None):
+    with util.reading(npz_path, mode, data_dir):
+        images = image_cache.images_from_npz(npz_path, "images", images_path)
+        shape, _ = array_files.npz_member_shape(npz_path, "images")
     grid = list(shape[:-3]) if len(shape) > 4 else None  # an array shaped like the grid says so itself
     if images["row_shape"][-1] != 3:
         raise UserError("{}: images have {} channels, expected 3".format(npz_path, images["row_shape"][-1]))

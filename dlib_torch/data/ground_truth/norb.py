@@ -41,11 +41,16 @@ def ensure_cache(data_dir=None):
 
 def chunk_features(chunk, data_dir=None):
     """Factor indices [N, 5] (category, instance, elevation, azimuth / 2, lighting) of one chunk's images."""
-    category = array_files.read_norb_matrix(norb_path(chunk, "cat", data_dir)).astype(np.int64)
-    info = array_files.read_norb_matrix(norb_path(chunk, "info", data_dir)).astype(np.int64)
+    category = _read_small_matrix(norb_path(chunk, "cat", data_dir), data_dir).astype(np.int64)
+    info = _read_small_matrix(norb_path(chunk, "info", data_dir), data_dir).astype(np.int64)
     features = np.column_stack([category, info])
     features[:, 3] //= 2  # azimuths are 0, 2, ..., 34
     return features
+
+
+def _read_small_matrix(path, data_dir):
+    with util.reading(path, "smallnorb", data_dir):
+        return array_files.read_norb_matrix(path)
 
 
 def resize_image(image):
@@ -71,7 +76,7 @@ def _build_cache(data_dir, images_path):
     with image_cache.NpyWriter(images_path, (len(all_features), IMAGE_SIZE, IMAGE_SIZE)) as writer:
         for chunk, chunk_rows in zip(CHUNKS, rows):
             path = norb_path(chunk, "dat", data_dir)
-            with array_files.open_norb_matrix(path) as (f, shape, dtype):
+            with util.reading(path, "smallnorb", data_dir), array_files.open_norb_matrix(path) as (f, shape, dtype):
                 if dtype != np.uint8 or len(shape) != 4 or shape[0] != len(chunk_rows):
                     raise UserError("{}: holds {} {}, expected uint8 [{}, 2, H, W]".format(
                         path, dtype, list(shape), len(chunk_rows)))

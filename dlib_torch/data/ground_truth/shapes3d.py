@@ -39,7 +39,11 @@ def ensure_cache(data_dir=None):
     index_path = image_cache.index_path_for(directory, "shapes3d")
     images_path = os.path.join(directory, "shapes3d.images.npy")
     build = _build_from_npz if path.endswith(".npz") else _build_from_h5
-    index = image_cache.ensure(index_path, [path], lambda: build(path, images_path), "shapes3d")
+    def read():
+        with util.reading(path, "shapes3d", data_dir):
+            return build(path, images_path)
+
+    index = image_cache.ensure(index_path, [path], read, "shapes3d")
     return index_path, index
 
 

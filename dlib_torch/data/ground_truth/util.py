@@ -1,5 +1,10 @@
 """Helpers shared by the data sets: the data root, index maps and latent/nuisance factor splits."""
+import contextlib
 import os
+import pickle
+import struct
+import zipfile
+import zlib
 
 import numpy as np
 
@@ -23,6 +28,41 @@ def require_file(path, dataset_name, data_dir=None):
             "`dtl_download --dataset={name} --data_dir={root}` (or set DISENTANGLEMENT_LIB_DATA to the "
             "directory that holds it)".format(name=dataset_name, path=path, root=data_dir or data_root()))
     return path
+
+
+class DamagedDataError(UserError):
+    """A data file exists but cannot be read: the message names it and the command that replaces it."""
+
+
+# What reading a damaged, truncated or foreign file raises, whatever its format (gzip.BadGzipFile, h5py's and
+# PIL's errors are OSErrors; numpy's and scipy's are ValueErrors).
+READ_ERRORS = (OSError, EOFError, ValueError, KeyError, IndexError, struct.error, zipfile.BadZipFile,
+               pickle.UnpicklingError, zlib.error)
+
+
+@contextlib.contextmanager
+def reading(path, dataset_name, data_dir=None):
+    """Turns a failure to read data file `path` into one line naming it and `dtl_download ... --force`.
+
+    UserErrors pass unchanged, and so do OSErrors about another file or a permission (e.g. writing a cache).
+    """
+    try:
+        yield
+    except UserError:
+        raise
+    except READ_ERRORS as e:
+        if isinstance(e, PermissionError) or (isinstance(e, OSError) and e.filename not in (None, path)):
+            raise
+        raise DamagedDataError(damaged_message(path, dataset_name, e, data_dir)) from e
+
+
+def damaged_message(path, dataset_name, error, data_dir=None):
+    """The one line for data file `path` of `dataset_name` that failed to read with `error`."""
+    reason = " ".join("{}: {}".format(type(error).__name__, error).split())
+    if len(reason) > 200:
+        reason = reason[:197] + "..."
+    return ("cannot read {} ({}); the file is damaged or incomplete: replace it with `dtl_download --dataset={} "
+            "--data_dir={} --force`".format(path, reason, dataset_name, data_dir or data_root()))
 
 
 def row_major_bases(factor_sizes):

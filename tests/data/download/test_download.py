@@ -14,6 +14,7 @@ from dlib_torch.data.ground_truth import dsprites
 from dlib_torch.data.ground_truth import mpi3d
 from dlib_torch.data.ground_truth import norb
 from dlib_torch.data.ground_truth import shapes3d
+from dlib_torch.data.ground_truth import synthetic_files
 from dlib_torch.data.ground_truth import util
 from dlib_torch.utils.errors import UserError
 
@@ -123,7 +124,8 @@ def test_verify_checks_recorded_and_published_digests(http_server, small_sources
     with open(path, "r+b") as f:
         f.seek(100)
         f.write(b"x")
-    with pytest.raises(UserError, match=r"SHA-256 mismatch for .*mpi3d_toy.npz: expected {}, got {}".format(
+    with pytest.raises(UserError, match=r"SHA-256 mismatch for .*mpi3d_toy.npz: expected {}, got {}; replace it with "
+                                        r"`dtl_download --dataset=mpi3d_toy --data_dir=.* --force`".format(
             _sha(small_sources["files"]["mpi3d_toy.npz"]), manifest.sha256_of(path))):
         download.download("mpi3d_toy", data_dir, verify=True, log=lambda m: None)
     assert os.path.exists(path)  # never deleted by a check
@@ -132,12 +134,25 @@ def test_verify_checks_recorded_and_published_digests(http_server, small_sources
 def test_verify_records_the_first_digest_of_files_put_in_place_by_hand(tmp_path):
     data_dir = str(tmp_path / "root")
     os.makedirs(os.path.join(data_dir, "scream"))
-    with open(os.path.join(data_dir, "scream", "scream.jpg"), "wb") as f:
-        f.write(b"a picture")
+    path = os.path.join(data_dir, "scream", "scream.jpg")
+    synthetic_files.write_jpg(path, np.random.RandomState(0).randint(0, 256, (80, 90, 3)).astype(np.uint8))
     messages = []
     download.download("scream_dsprites_procedural", data_dir, verify=True, log=messages.append)
     assert "scream: recorded the SHA-256 of scream/scream.jpg" in messages
-    assert manifest.read(data_dir) == {"scream/scream.jpg": _sha(b"a picture")}
+    assert manifest.read(data_dir) == {"scream/scream.jpg": manifest.sha256_of(path)}
+    assert manifest.read_sizes(data_dir) == {"scream/scream.jpg": os.path.getsize(path)}
+
+
+def test_verify_never_records_a_file_that_does_not_load(tmp_path):
+    data_dir = str(tmp_path / "root")
+    os.makedirs(os.path.join(data_dir, "scream"))
+    with open(os.path.join(data_dir, "scream", "scream.jpg"), "wb") as f:
+        f.write(b"a picture")
+    with pytest.raises(util.DamagedDataError, match=r"cannot read .*scream.jpg \(UnidentifiedImageError: .*\); the "
+                                                     r"file is damaged or incomplete: replace it with `dtl_download "
+                                                     r"--dataset=scream_dsprites_procedural --data_dir=.* --force`"):
+        download.download("scream_dsprites_procedural", data_dir, verify=True, log=lambda m: None)
+    assert manifest.read(data_dir) == {}
 
 
 def test_a_mirror_is_still_held_to_the_published_size_and_digest(http_server, small_sources, tmp_path):
@@ -151,5 +166,18 @@ def test_a_mirror_is_still_held_to_the_published_size_and_digest(http_server, sm
 def test_a_truncated_file_in_place_is_reported(tmp_path):
     os.makedirs(tmp_path / "3dshapes")
     (tmp_path / "3dshapes" / "3dshapes.h5").write_bytes(b"short")
-    with pytest.raises(UserError, match="holds 5 bytes but the published file has 267573662; delete it"):
+    with pytest.raises(UserError, match="holds 5 bytes but the published file has 267573662; the file is damaged or "
+                                        "incomplete: replace it with `dtl_download --dataset=shapes3d "):
         download.download("shapes3d", str(tmp_path), log=lambda m: None)
+
+
+def test_verify_accepts_every_data_set_as_downloaded(http_server, small_sources, tmp_path):
+    # Every format's load check passes on good files (smallNORB matrices, cars .mat, npz, h5, jpg).
+    data_dir = str(tmp_path / "root")
+    _download(http_server, small_sources, data_dir)
+    messages = []
+    download.download("all", data_dir, sha256_overrides=_serve(http_server, small_sources), verify=True,
+                      log=messages.append)
+    verified = [m for m in messages if ": verified " in m]
+    assert len(verified) == len(manifest.read(data_dir)) == 3 + 6 + 3 + 3
+    assert set(manifest.read_sizes(data_dir)) == set(manifest.read(data_dir))

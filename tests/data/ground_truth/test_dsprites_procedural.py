@@ -112,3 +112,31 @@ def test_batch_rendering_matches_one_by_one(data):
     singles = np.concatenate([data.sample_observations_from_factors(f[None], np.random.RandomState(0))
                               for f in factors])
     np.testing.assert_array_equal(batch, singles)
+
+
+@pytest.mark.parametrize("shape", [0, 1, 2])
+def test_every_scale_gives_a_different_sprite_over_the_whole_grid(shape):
+    # Every orientation and position of the grid: the six scales render six different sprites, so the scale
+    # is recoverable from every image. Comparing the patches is comparing the images: a patch's place on the
+    # canvas depends on the position alone.
+    from dlib_torch.data.ground_truth import dsprites_base
+    pos_x, pos_y = (a.ravel() for a in np.meshgrid(np.arange(32), np.arange(32), indexing="ij"))
+    n = pos_x.size
+    for orientation in dsprites_base.ORIENTATION_VALUES:
+        patches = np.stack([dsprites_procedural.sprite_patches(
+            np.full(n, shape), np.full(n, scale), np.full(n, orientation), dsprites_base.POSITION_VALUES[pos_x],
+            dsprites_base.POSITION_VALUES[pos_y])[0].reshape(n, -1) for scale in dsprites_base.SCALE_VALUES])
+        for a in range(6):
+            for b in range(a + 1, 6):
+                same = (patches[a] == patches[b]).all(axis=1)
+                assert not same.any(), "shape {} at scales {} and {}, orientation {:.3f}, posX {} posY {}".format(
+                    shape, dsprites_base.SCALE_VALUES[a], dsprites_base.SCALE_VALUES[b], orientation,
+                    pos_x[same][0], pos_y[same][0])
+
+
+def test_the_published_square_clash_is_gone():
+    # Scales 0.7 and 0.8 of a square at a centre near a pixel centre covered the same 13x13 pixels before.
+    images = dsprites_procedural.render_sprites(np.zeros(2, int), np.array([0.7, 0.8]), np.zeros(2),
+                                                np.full(2, 15 / 31), np.full(2, 15 / 31))
+    assert images[0].sum() < images[1].sum()
+    assert (images[0] <= images[1]).all()  # the smaller square lies inside the larger one
