@@ -49,7 +49,8 @@ def main(argv):
         job_name = "dtl_{}_{}-{}".format(study.name, first, last)
         script_path = os.path.join(job_directory, job_name + ".sbatch")
         slurm.write_script(script_path, slurm.job_script(study_arg, job_array, job_name, output_directory,
-                                                         log_directory, options, command, environment))
+                                                         log_directory, options, command, environment,
+                                                         FLAGS.import_from))
         count = "{} model{}".format(len(job_array.indices), "" if len(job_array.indices) == 1 else "s")
         if FLAGS.dry_run:
             print("dtl_submit: wrote {} ({}, {}-{}); submit with: sbatch {}".format(
@@ -81,6 +82,8 @@ def run():
                               "(repeatable).")
     flags.DEFINE_string("reproduce_command", None, "Command that runs dtl_reproduce in the jobs, e.g. "
                         "'apptainer exec dlib.sif dtl_reproduce' (default: this installation's dtl_reproduce).")
+    flags.DEFINE_string("import_from", None, "Import each pretrained model with dtl_import, then re-evaluate it: "
+                        "'bucket', a mirror's base URL, a URL or a ZIP path with {model_num}.")
     flags.DEFINE_boolean("dry_run", False, "Only write the job scripts.")
     common.run_main(main, "dtl_submit")
 
