@@ -18,14 +18,14 @@ FIXTURE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__fil
 CHECKPOINT = "model.ckpt-0"
 
 # The operative train.gin disentanglement_lib wrote for a BetaVAE of unsupervised_study_v1 (model_num filled in).
-TRAIN_GIN = """# Parameters for AdamOptimizer:
+TRAIN_GIN = """# Parameters for vae/AdamOptimizer:
 # ==============================================================================
-AdamOptimizer.beta1 = 0.9
-AdamOptimizer.beta2 = 0.999
-AdamOptimizer.epsilon = 1e-08
-AdamOptimizer.learning_rate = 0.0001
-AdamOptimizer.name = 'Adam'
-AdamOptimizer.use_locking = False
+vae/AdamOptimizer.beta1 = 0.9
+vae/AdamOptimizer.beta2 = 0.999
+vae/AdamOptimizer.epsilon = 1e-08
+vae/AdamOptimizer.learning_rate = 0.0001
+vae/AdamOptimizer.name = 'Adam'
+vae/AdamOptimizer.use_locking = False
 
 # Parameters for bernoulli_loss:
 # ==============================================================================
@@ -70,7 +70,7 @@ vae.beta = 1.0
 # Parameters for vae_optimizer:
 # ==============================================================================
 vae_optimizer.learning_rate = None
-vae_optimizer.optimizer_fn = @AdamOptimizer
+vae_optimizer.optimizer_fn = @vae/AdamOptimizer
 """
 POSTPROCESS_GIN = """# Parameters for dataset:
 # ==============================================================================

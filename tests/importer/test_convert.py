@@ -86,3 +86,42 @@ def test_the_architecture_comes_from_train_gin():
         convert.model_spec(dict(config, **{"encoder.encoder_fn": "@my_encoder"}), "train.gin")
     with pytest.raises(UserError, match="train.gin binds no decoder.decoder_fn"):
         convert.model_spec({"encoder.encoder_fn": "@conv_encoder"}, "train.gin")
+
+
+def _dense(x, kernel, bias, activation=None):
+    """tf.layers.dense's arithmetic in numpy: x @ kernel + bias with the kernel in TF's [in, out] layout."""
+    y = x @ kernel + bias
+    return activation(y) if activation else y
+
+
+def test_dense_networks_follow_tf_layers_semantics():
+    """fc_encoder/fc_decoder (no TF fixture: their 64x64 kernels are large) against numpy's tf.layers.dense."""
+    random_state = np.random.RandomState(0)
+    sizes = {"encoder/e1": (64 * 64 * 3, 1200), "encoder/e2": (1200, 1200), "encoder/dense": (1200, 5),
+             "encoder/dense_1": (1200, 5), "decoder/dense": (5, 1200), "decoder/dense_1": (1200, 1200),
+             "decoder/dense_2": (1200, 1200), "decoder/dense_3": (1200, 64 * 64 * 3)}
+    arrays = {}
+    for layer, (n_in, n_out) in sizes.items():
+        arrays[layer + "/kernel"] = (random_state.normal(size=(n_in, n_out)) / np.sqrt(n_in)).astype(np.float32)
+        arrays[layer + "/bias"] = random_state.normal(scale=0.1, size=n_out).astype(np.float32)
+    arrays["discriminator/d1/kernel"] = np.zeros((5, 1000), np.float32)  # FactorVAE's: ignored
+    spec = convert.ModelSpec("fc_encoder", "fc_decoder", 5)
+    encoder, decoder, observation_shape = convert.convert(_Variables(arrays), spec, "fc")
+    assert observation_shape == [64, 64, 3]
+    images = random_state.uniform(size=(3, 64, 64, 3)).astype(np.float32)
+    latents = random_state.normal(size=(3, 5)).astype(np.float32)
+    relu = lambda v: np.maximum(v, 0)  # noqa: E731
+    hidden = _dense(_dense(images.reshape(3, -1), arrays["encoder/e1/kernel"], arrays["encoder/e1/bias"], relu),
+                    arrays["encoder/e2/kernel"], arrays["encoder/e2/bias"], relu)
+    x = latents
+    for layer in ("dense", "dense_1", "dense_2"):
+        x = _dense(x, arrays["decoder/{}/kernel".format(layer)], arrays["decoder/{}/bias".format(layer)], np.tanh)
+    logits = _dense(x, arrays["decoder/dense_3/kernel"], arrays["decoder/dense_3/bias"]).reshape(3, 64, 64, 3)
+    with torch.no_grad():
+        means, log_vars = encoder(torch.from_numpy(images))
+        ours = decoder(torch.from_numpy(latents))
+    np.testing.assert_allclose(means.numpy(), _dense(hidden, arrays["encoder/dense/kernel"],
+                                                     arrays["encoder/dense/bias"]), rtol=0, atol=1e-4)
+    np.testing.assert_allclose(log_vars.numpy(), _dense(hidden, arrays["encoder/dense_1/kernel"],
+                                                        arrays["encoder/dense_1/bias"]), rtol=0, atol=1e-4)
+    np.testing.assert_allclose(ours.numpy(), logits, rtol=0, atol=1e-4)

@@ -48,7 +48,8 @@ def test_a_published_zip_becomes_a_dlib_torch_model(published_zip, tmp_path, tf_
     assert record["train_config.model.model_num"] == "7"
     assert record["train_config.encoder.encoder_fn"] == "@conv_encoder"
     assert record["train_config.dataset.name"] == "'dsprites_full'"
-    assert record["train_config.vae_optimizer.optimizer_fn"] == "@AdamOptimizer"
+    assert record["train_config.vae_optimizer.optimizer_fn"] == "@vae/AdamOptimizer"
+    assert record["train_config.vae/AdamOptimizer.learning_rate"] == "0.0001"
     assert record["train_results.elbo"] == -24.5 and record["train_results.global_step"] == 300000
     assert record["import_results.source"] == "disentanglement_lib"
     assert record["import_results.variables"] == "model/tfhub/variables"
