@@ -78,6 +78,7 @@ def convert(bundle, spec, source):
     The number of image channels is read from the first encoder layer's kernel. A missing variable, or one
     whose shape does not fit the architecture, raises a one-line UserError naming it.
     """
+    bundle = _Scoped(bundle, _scope_prefix(bundle))
     channels = _channels(bundle, spec, source)
     observation_shape = [IMAGE_SIZE, IMAGE_SIZE, channels]
     encoder_class, encoder_layers = ENCODERS[spec.encoder_fn]
@@ -89,6 +90,35 @@ def convert(bundle, spec, source):
     _load(decoder, "decoder", decoder_layers, bundle, source, spec.decoder_fn)
     encoder.num_latent = spec.num_latent
     return encoder.eval(), decoder.eval(), observation_shape
+
+
+def _scope_prefix(bundle):
+    """'' when the variables are named as the reference creates them, else the one outer scope they sit in
+    (e.g. 'module/' for a TF-Hub module instantiated inside another graph and saved from there)."""
+    first = "encoder/e1/kernel"
+    if first in bundle:
+        return ""
+    prefixes = {name[:-len(first)] for name in bundle.names() if name.endswith("/" + first)}
+    return prefixes.pop() if len(prefixes) == 1 else ""
+
+
+class _Scoped:
+    """A bundle's variables under an outer scope, by their names inside it."""
+
+    def __init__(self, bundle, prefix):
+        self.bundle, self.prefix = bundle, prefix
+
+    def names(self):
+        return [name[len(self.prefix):] for name in self.bundle.names() if name.startswith(self.prefix)]
+
+    def __contains__(self, name):
+        return self.prefix + name in self.bundle
+
+    def shape(self, name):
+        return self.bundle.shape(self.prefix + name)
+
+    def read(self, name):
+        return self.bundle.read(self.prefix + name)
 
 
 def _channels(bundle, spec, source):

@@ -145,8 +145,8 @@ def published_files(model_num=0):
         index = f.read()
     with open(os.path.join(FIXTURE_DIR, CHECKPOINT + ".data-00000-of-00001"), "rb") as f:
         data = f.read()
-    files["model/tf_checkpoint/checkpoint"] = ('model_checkpoint_path: "{0}"\nall_model_checkpoint_paths: "{0}"\n'
-                                               .format(CHECKPOINT)).encode()
+    with open(os.path.join(FIXTURE_DIR, "checkpoint"), "rb") as f:  # as tf.train.Saver wrote it: absolute paths
+        files["model/tf_checkpoint/checkpoint"] = f.read()
     files["model/tf_checkpoint/{}.index".format(CHECKPOINT)] = index
     files["model/tf_checkpoint/{}.data-00000-of-00001".format(CHECKPOINT)] = data
     files["model/tfhub/tfhub_module.pb"] = b"\x08\x03"

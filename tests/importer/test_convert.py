@@ -64,6 +64,14 @@ def test_a_missing_variable_is_named():
         convert.convert(_Variables(arrays), SPEC, "fixture")
 
 
+def test_variables_inside_an_outer_scope_are_found(tf_outputs):
+    arrays = {"module/" + name: value for name, value in _variables().items()}
+    encoder, _, _ = convert.convert(_Variables(arrays), SPEC, "fixture")
+    with torch.no_grad():
+        means, _ = encoder(torch.from_numpy(tf_outputs["images"]))
+    np.testing.assert_allclose(means.numpy(), tf_outputs["means"], rtol=0, atol=1e-5)
+
+
 def test_a_variable_of_the_wrong_shape_is_named():
     arrays = _variables()
     arrays["encoder/means/kernel"] = np.zeros((256, 12), np.float32)

@@ -138,6 +138,12 @@ def test_by_model_number_from_a_mirror_then_reevaluated_and_aggregated(published
     record = _read_json(output / "model" / "results" / "aggregate" / "import.json")
     assert manifest == "{}  unsupervised_study_v1/5.zip\n".format(record["import_results.archive_sha256"])
 
+    http_server.requests.clear()
+    again = dtl("dtl_import", "--model_num=5", "--mirror=" + http_server.base_url + "/",
+                "--download_dir=" + str(download_dir), "--output_directory=" + str(root / "{study}" / "{model_num}"))
+    assert again.returncode == 0 and "already imported; nothing to do" in again.stdout
+    assert http_server.requests == []  # nothing fetched again
+
     # Re-evaluate with one metric (on procedural dSprites: the tests have no dsprites_full file), then aggregate.
     run = dtl("dtl_postprocess", "--model_dir=" + str(output / "model"),
               "--output_dir=" + str(output / "postprocessed" / "mean"),
