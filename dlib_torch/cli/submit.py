@@ -7,6 +7,7 @@ their time limit save their state, requeue themselves and resume (see dlib_torch
 Examples:
   dtl_submit --study=unsupervised_study_v1 --model_nums=0-1799 --time=24:00:00 --gpus=1 --max_parallel=100
   dtl_submit --study=quickstart --dry_run          # write the scripts to slurm/quickstart/, submit nothing
+  dtl_submit --study=unsupervised_study_v1 --model_nums=0-99 --import_from=/data/dlib/{model_num}.zip
 """
 import os
 import shlex
@@ -29,6 +30,7 @@ def main(argv):
     study_arg = FLAGS.study if FLAGS.study in studies.study_names() else os.path.abspath(FLAGS.study)
     num_models = study.num_models()
     model_nums = slurm.parse_model_nums(FLAGS.model_nums or "0-{}".format(num_models - 1), num_models)
+    slurm.check_import_from(FLAGS.import_from)
     if FLAGS.max_parallel is not None and FLAGS.max_parallel < 1:
         raise UserError("--max_parallel must be at least 1")
     output_directory = os.path.abspath(FLAGS.output_directory)

@@ -6,7 +6,8 @@
                               results), then step `import` (archive, its SHA-256, the variables read, dropped
                               bindings); `aggregate/import.json` marks the import as finished,
   published/                  the archive's `visualizations/`, `postprocessed/<p>/results/` and
-                              `metrics/<p>/<m>/results/`, their aggregate records marked `source = 'disentanglement_lib'`.
+                              `metrics/<p>/<m>/results/`, their aggregate records marked
+                              `source = 'disentanglement_lib'`.
 The published records live inside `model/`, so `dtl_reproduce --model_dir=<out>/model --output_directory=<out>`
 re-evaluates the model beside them without mistaking them for its own finished steps.
 

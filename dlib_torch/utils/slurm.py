@@ -136,6 +136,14 @@ def job_script(study, job_array, job_name, output_directory, log_directory, opti
     return "\n".join(lines)
 
 
+def check_import_from(import_from):
+    """Refuses an --import_from that would give every task the same archive."""
+    if import_from and import_from != "bucket" and not re.match(r"https?://", import_from) and \
+            "{model_num}" not in import_from:
+        raise UserError("--import_from={} names one ZIP for every task; use {{model_num}} in the path (e.g. "
+                        "/data/dlib/{{model_num}}.zip), a mirror's URL or 'bucket'".format(import_from))
+
+
 def import_lines(study, output_directory, import_from, reproduce_command_parts=None):
     """Script lines that import the task's model with dtl_import into <output>/model (then `$model_dir`).
 

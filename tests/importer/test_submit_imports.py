@@ -44,3 +44,13 @@ def test_an_array_of_imports_from_a_mirror(published_zip, http_server, tmp_path)
         "--study=unsupervised_study_v1", "--output_directory={}".format(out / "{study}" / "{model_num}"),
         "--model_num=5", "--model_dir={}".format(model_dir)])]
     assert not os.path.exists(out / "unsupervised_study_v1" / "4")  # task 1 is model 5 only
+
+
+def test_one_zip_for_every_task_is_refused(tmp_path):
+    run = submit("--study=unsupervised_study_v1", "--model_nums=0-1", "--dry_run", "--import_from=/data/0.zip",
+                 cwd=tmp_path)
+    assert run.returncode == 2
+    assert run.stderr.strip().splitlines() == [
+        "dtl_submit: error: --import_from=/data/0.zip names one ZIP for every task; use {model_num} in the path "
+        "(e.g. /data/dlib/{model_num}.zip), a mirror's URL or 'bucket'"]
+    assert not os.path.exists(tmp_path / "slurm" / "unsupervised_study_v1" / "dtl_unsupervised_study_v1_0-1.sbatch")
