@@ -13,6 +13,7 @@ from dlib_torch.importer import tf_bundle
 from dlib_torch.utils.errors import UserError
 
 TRAIN_GIN = "model/results/gin/train.gin"
+MODEL_TRAIN_GIN = "results/gin/train.gin"
 
 
 class Archive:
@@ -31,16 +32,21 @@ class Archive:
         else:
             raise UserError("{} does not exist; pass a disentanglement_lib model ZIP or the directory it unpacks "
                             "to".format(source))
-        roots = sorted(name[:-len(TRAIN_GIN)] for name in names if name.endswith(TRAIN_GIN)
-                       and (name == TRAIN_GIN or name[:-len(TRAIN_GIN)].endswith("/")))
+        roots = _roots(names, TRAIN_GIN)
+        if not roots:  # a model directory itself, as dlib_train (or the weak/semi-supervised trainers) wrote it
+            roots = [root for root in _roots(names, MODEL_TRAIN_GIN) if any(
+                name.startswith((root + "tfhub/", root + "tf_checkpoint/", root + "model.ckpt-")) for name in names)]
+            prefix = "model/"
+        else:
+            prefix = ""
         if not roots:
             raise UserError("{} holds no {}; it is not a model written by disentanglement_lib's dlib_reproduce "
                             "or dlib_train".format(source, TRAIN_GIN))
         if len(roots) > 1:
             raise UserError("{} holds {} models ({}); import one at a time".format(
                 source, len(roots), ", ".join(r or "." for r in roots)))
-        self._root = roots[0]
-        self._names = {name[len(self._root):]: name for name in names if name.startswith(self._root)}
+        root = roots[0]
+        self._names = {prefix + name[len(root):]: name for name in names if name.startswith(root)}
 
     def files(self, under=""):
         """The archive's files below `under` (relative to the model's root), sorted."""
@@ -87,7 +93,13 @@ class Archive:
                                       label="{}: {}".format(self.source, prefix))
 
     def _latest_checkpoint(self):
-        checkpoint_dir = "model/tf_checkpoint/"
+        for checkpoint_dir in ("model/tf_checkpoint/", "model/"):  # the weak/semi-supervised trainers use model/
+            if self.files(checkpoint_dir + "model.ckpt-"):
+                return self._latest_checkpoint_in(checkpoint_dir)
+        raise UserError("{} holds neither model/tfhub/variables/variables.index nor a model/tf_checkpoint/"
+                        "model.ckpt-*.index; the model's variables are missing".format(self.source))
+
+    def _latest_checkpoint_in(self, checkpoint_dir):
         state = checkpoint_dir + "checkpoint"
         if self.exists(state):
             match = re.search(r'^model_checkpoint_path:\s*"([^"]+)"', self.read(state).decode("utf-8", "replace"),
@@ -97,12 +109,18 @@ class Archive:
                 if self.exists(prefix + ".index"):
                     return prefix
         steps = [(int(m.group(1)), m.group(0)[:-len(".index")]) for m in
-                 (re.fullmatch(r"model/tf_checkpoint/model\.ckpt-(\d+)\.index", name) for name in self.files(
+                 (re.fullmatch(re.escape(checkpoint_dir) + r"model\.ckpt-(\d+)\.index", name) for name in self.files(
                      checkpoint_dir)) if m]
         if not steps:
             raise UserError("{} holds neither model/tfhub/variables/variables.index nor a model/tf_checkpoint/"
                             "model.ckpt-*.index; the model's variables are missing".format(self.source))
         return max(steps)[1]
+
+
+def _roots(names, marker):
+    """The folders (as prefixes ending in '/', or '') whose `marker` file the archive holds."""
+    return sorted(name[:-len(marker)] for name in names
+                  if name.endswith(marker) and (name == marker or name[:-len(marker)].endswith("/")))
 
 
 def _open_zip(path):

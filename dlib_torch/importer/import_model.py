@@ -106,6 +106,7 @@ def prepare(source, verify_checksums=True):
         "variables": variables,
         "architecture": "{} / {}".format(spec.encoder_fn, spec.decoder_fn),
         "num_latent": spec.num_latent,
+        "activation": spec.activation,
         "dropped_train_bindings": dropped,
         "num_published_files": len(published),
     }

@@ -174,6 +174,12 @@ def write_zip(path, files, wrapper=""):
     return str(path)
 
 
+@pytest.fixture(name="published_files")
+def published_files_fixture():
+    """`published_files(model_num)`: {path: bytes} of a published model's output directory."""
+    return published_files
+
+
 @pytest.fixture
 def tf_fixture_dir():
     return FIXTURE_DIR
