@@ -13,6 +13,7 @@ finished import unless --overwrite. Exit status: 0 done, 2 bad input or a damage
 """
 import glob
 import os
+import sys
 
 from absl import flags
 
@@ -89,7 +90,7 @@ def main(argv):
         except UserError as e:
             if len(sources) == 1:
                 raise
-            print("dtl_import: error: {}".format(common.user_message(e)), flush=True)
+            print("dtl_import: error: {}".format(common.user_message(e)), file=sys.stderr, flush=True)
             failures.append(source)
             continue
         print("dtl_import: {} -> {} ({})".format(

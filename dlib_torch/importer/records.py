@@ -38,7 +38,10 @@ def gin_bindings(text):
 
 
 def translate_train_gin(reference_text):
-    """(our train.gin text, [dropped binding keys]) for the reference's operative train.gin text."""
+    """(our train.gin text, [dropped binding keys]) for the reference's operative train.gin text.
+
+    It uses (and clears) gin's global config: call it outside a configured stage.
+    """
     _register_configurables()
     kept, dropped = 0, []
     gin.clear_config()
