@@ -48,7 +48,7 @@ def fetch_model(study, model_num, download_dir, mirror=None, url=None, retries=5
     except fetch.DownloadError as e:
         status = re.match(r"HTTP (\d+)", str(e))
         if status and status.group(1) in ("403", "404"):
-            if source.startswith(BUCKET + "/"):
+            if not (mirror or url):
                 raise UserError("{} answered HTTP {}: the disentanglement_lib bucket is reported unreachable since "
                                 "2026-03 ({}); import a local copy with --zip=PATH or fetch from a mirror with "
                                 "--mirror=URL".format(source, status.group(1), BUCKET_ISSUE)) from None

@@ -20,6 +20,7 @@ import os
 import time
 
 import numpy as np
+import simplejson as json
 import torch
 
 from dlib_torch.importer import archive as archive_lib
@@ -154,7 +155,6 @@ def _check_runs(encoder, decoder, observation_shape, num_latent, source):
 
 
 def _json(data, source, path):
-    import simplejson as json
     try:
         return json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as e:

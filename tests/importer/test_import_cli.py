@@ -1,6 +1,7 @@
 """dtl_import end to end: real ZIPs shaped like the published ones, a local HTTP mirror, re-evaluation, aggregation."""
 import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -169,15 +170,8 @@ def test_by_model_number_from_a_mirror_then_reevaluated_and_aggregated(published
     assert list(frame["train_config.model.model_num"].astype(str)) == ["5", "5"]
     assert ours["import_results.source"].iloc[0] == "disentanglement_lib"
 
-    missing = dtl("dtl_import", "--model_num=6", "--mirror=" + http_server.base_url,
-                  "--download_dir=" + str(download_dir), "--output_directory=" + str(tmp_path / "six"))
-    assert missing.returncode == 2
-    assert missing.stderr.strip().splitlines() == [
-        "dtl_import: error: {}/unsupervised_study_v1/6.zip answered HTTP 404: model 6 of unsupervised_study_v1 is "
-        "not there; check --mirror or --url".format(http_server.base_url)]
 
-
-def test_the_historic_bucket_refusing_says_how_to_import_instead(http_server, tmp_path, monkeypatch):
+def test_the_bucket_or_a_mirror_refusing_is_one_line(http_server, tmp_path, monkeypatch):
     monkeypatch.setattr(download, "BUCKET", http_server.base_url)  # stands in for the bucket; nothing leaves the host
     http_server.fail_next["unsupervised_study_v1/0.zip"] = 403
     with pytest.raises(UserError, match=r"answered HTTP 403: the disentanglement_lib bucket is reported unreachable "
@@ -185,6 +179,10 @@ def test_the_historic_bucket_refusing_says_how_to_import_instead(http_server, tm
                                         r"copy with --zip=PATH or fetch from a mirror with --mirror=URL"):
         download.fetch_model("unsupervised_study_v1", 0, str(tmp_path), progress=False)
     assert download.model_url("unsupervised_study_v1", 12) == http_server.base_url + "/unsupervised_study_v1/12.zip"
+    with pytest.raises(UserError, match=re.escape(http_server.base_url) + r"/unsupervised_study_v1/6.zip answered "
+                       r"HTTP 404: model 6 of unsupervised_study_v1 is not there; check --mirror or --url$"):
+        download.fetch_model("unsupervised_study_v1", 6, str(tmp_path), mirror=http_server.base_url, progress=False)
+    assert [n for n in os.listdir(tmp_path / "unsupervised_study_v1") if "zip" in n] == []  # nothing partial left
 
 
 @pytest.mark.parametrize("args, message", [
