@@ -7,6 +7,7 @@ their time limit save their state, requeue themselves and resume (see dlib_torch
 Examples:
   dtl_submit --study=unsupervised_study_v1 --model_nums=0-1799 --time=24:00:00 --gpus=1 --max_parallel=100
   dtl_submit --study=quickstart --dry_run          # write the scripts to slurm/quickstart/, submit nothing
+  dtl_submit --study=unsupervised_study_v1 --model_nums=0-99 --import_from=/data/dlib/{model_num}.zip
 """
 import os
 import re
@@ -30,6 +31,7 @@ def main(argv):
     study_arg = FLAGS.study if FLAGS.study in studies.study_names() else os.path.abspath(FLAGS.study)
     num_models = study.num_models()
     model_nums = slurm.parse_model_nums(FLAGS.model_nums or "0-{}".format(num_models - 1), num_models)
+    slurm.check_import_from(FLAGS.import_from)
     if FLAGS.max_parallel is not None and FLAGS.max_parallel < 1:
         raise UserError("--max_parallel must be at least 1")
     output_directory = os.path.abspath(FLAGS.output_directory)
@@ -51,7 +53,8 @@ def main(argv):
         job_name = "dtl_{}_{}-{}".format(re.sub(r"[^\w.+-]", "_", study.name, flags=re.ASCII), first, last)
         script_path = os.path.join(job_directory, job_name + ".sbatch")
         scripts.append((job_array, script_path, slurm.job_script(
-            study_arg, job_array, job_name, output_directory, log_directory, options, command, environment)))
+            study_arg, job_array, job_name, output_directory, log_directory, options, command, environment,
+            FLAGS.import_from)))
     os.makedirs(log_directory, exist_ok=True)
     for job_array, script_path, text in scripts:
         first, last = job_array.offset, job_array.offset + job_array.indices[-1]
@@ -87,6 +90,8 @@ def run():
                               "(repeatable).")
     flags.DEFINE_string("reproduce_command", None, "Command that runs dtl_reproduce in the jobs, e.g. "
                         "'apptainer exec dlib.sif dtl_reproduce' (default: this installation's dtl_reproduce).")
+    flags.DEFINE_string("import_from", None, "Import each pretrained model with dtl_import, then re-evaluate it: "
+                        "'bucket', a mirror's base URL, a URL or a ZIP path with {model_num}.")
     flags.DEFINE_boolean("dry_run", False, "Only write the job scripts.")
     common.run_main(main, "dtl_submit")
 

@@ -97,7 +97,7 @@ def reproduce_command():
 
 
 def job_script(study, job_array, job_name, output_directory, log_directory, options, command=None,
-               environment=None):
+               environment=None, import_from=None):
     """The text of one job-array script.
 
     Args:
@@ -109,6 +109,7 @@ def job_script(study, job_array, job_name, output_directory, log_directory, opti
       options: JobOptions.
       command: how to run dtl_reproduce (default: reproduce_command()).
       environment: variables to export in the script (e.g. DISENTANGLEMENT_LIB_DATA).
+      import_from: import each model with dtl_import first (see `import_lines`), then re-evaluate it.
     """
     command = command or reproduce_command()
     first, last = job_array.offset, job_array.offset + job_array.indices[-1]
@@ -139,12 +140,15 @@ def job_script(study, job_array, job_name, output_directory, log_directory, opti
         "task=\"${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}\"",
         "echo \"dtl_submit: task $task runs model $model_num of $study on $(hostname) (restart "
         "${SLURM_RESTART_COUNT:-0}, $(date))\"",
+    ]
+    lines += import_lines(study, output_directory, import_from, command) if import_from else []
+    lines += [
         "# srun passes the pre-timeout signal to dtl_reproduce, not to this shell; Slurm >= 22.05 wants the",
         "# CPU count repeated.",
         "srun --ntasks=1 --cpus-per-task=\"${SLURM_CPUS_PER_TASK:-1}\" " + " ".join(
             shlex.quote(part) for part in command + ["--study=" + study,
                                                      "--output_directory=" + output_directory]) +
-        " --model_num=\"$model_num\"",
+        " --model_num=\"$model_num\"" + (" --model_dir=\"$model_dir\"" if import_from else ""),
         "status=$?",
         "if [ \"$status\" -eq 75 ]; then",
         "    # Stopped early (time limit near or preempted) after saving its state: run the task again.",
@@ -155,6 +159,50 @@ def job_script(study, job_array, job_name, output_directory, log_directory, opti
         "",
     ]
     return "\n".join(lines)
+
+
+def check_import_from(import_from):
+    """Refuses an --import_from that would give every task the same archive."""
+    if import_from and import_from != "bucket" and not re.match(r"https?://", import_from) and \
+            "{model_num}" not in import_from:
+        raise UserError("--import_from={} names one ZIP for every task; use {{model_num}} in the path (e.g. "
+                        "/data/dlib/{{model_num}}.zip), a mirror's URL or 'bucket'".format(import_from))
+
+
+def import_lines(study, output_directory, import_from, reproduce_command_parts=None):
+    """Script lines that import the task's model with dtl_import into <output>/model (then `$model_dir`).
+
+    `import_from`: 'bucket' (the historic URL), a mirror's base URL, a URL with {model_num}, or the path of the
+    ZIPs with {model_num} (e.g. /data/dlib/{model_num}.zip).
+    """
+    command = _import_command(reproduce_command_parts)
+    if import_from == "bucket":
+        source = ["--model_num=$model_num"]
+    elif re.match(r"https?://", import_from):
+        flag = "--url" if "{model_num}" in import_from else "--mirror"
+        source = ["--model_num=$model_num", "{}={}".format(flag, shlex.quote(import_from))]
+    else:
+        source = ["--zip=" + _with_model_num(os.path.abspath(import_from.format(study=study, model_num="{model_num}")))]
+    return [
+        "output_directory={}".format(_with_model_num(output_directory.format(study=study, model_num="{model_num}"))),
+        "model_dir=\"$output_directory/model\"",
+        " ".join(shlex.quote(part) for part in command + ["--study=" + study]) + " " + " ".join(source) +
+        " --output_directory=\"$output_directory\" || exit $?",
+    ]
+
+
+def _with_model_num(text):
+    """`text` as a double-quoted shell word in which {model_num} becomes $model_num."""
+    quoted = '"' + re.sub(r'(["\\$`])', r"\\\1", text) + '"'
+    return quoted.replace("{model_num}", '"$model_num"')
+
+
+def _import_command(reproduce_command_parts):
+    """dtl_import beside the configured dtl_reproduce (same container or prefix), else this installation's."""
+    if reproduce_command_parts and os.path.basename(reproduce_command_parts[-1]) == "dtl_reproduce":
+        return reproduce_command_parts[:-1] + [reproduce_command_parts[-1][:-len("dtl_reproduce")] + "dtl_import"]
+    script = os.path.join(os.path.dirname(sys.executable), "dtl_import")
+    return [script] if os.path.isfile(script) else [sys.executable, "-m", "dlib_torch.cli.import_model"]
 
 
 def max_array_size():

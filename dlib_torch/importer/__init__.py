@@ -1,0 +1,1 @@
+"""Importing disentanglement_lib's trained models (TF-Hub modules, TF checkpoints, records) without TensorFlow."""
