@@ -34,7 +34,6 @@ from dlib_torch.utils import output_dirs
 from dlib_torch.utils import results
 from dlib_torch.utils import validation
 from dlib_torch.utils.errors import ConfigError
-from dlib_torch.utils.errors import UserError
 
 METRIC_ARGUMENTS = ("ground_truth_data", "representation_function", "random_state")
 
@@ -118,7 +117,7 @@ def evaluate(model_dir, output_dir, overwrite=False, evaluation_fn=gin.REQUIRED,
                                  "--model_dir=<model> --output_dir={}".format(model_dir))
     metric_parameters = _metric_parameters(evaluation_fn)
     validate_parameters(evaluation_fn, random_seed)
-    inputs = [model_dir, _trained_model_dir_if_known(model_dir)]
+    inputs = [model_dir] + metric_inputs.trained_model_candidates(model_dir)
     with output_dirs.claim(output_dir, "evaluation", overwrite, inputs=inputs):
         experiment_timer = time.time()
         auto_dataset.resolve(os.path.join(model_dir, "results", "gin", "postprocess.gin"))
@@ -180,14 +179,6 @@ def validate_parameters(evaluation_fn, random_seed):
     except ValueError:  # not bound: the metric does not discretize
         return
     validation.check_int("discretizer.num_bins", num_bins, minimum=1)
-
-
-def _trained_model_dir_if_known(input_dir):
-    """The trained model behind a representation (an input too: the output may not hold it), or None."""
-    try:
-        return metric_inputs.trained_model_dir(input_dir)
-    except UserError:
-        return None
 
 
 def registered_metric_names():

@@ -53,10 +53,8 @@ def trained_model_dir(input_dir):
     `<out>/postprocessed/<name>` -> `<out>/model`. A candidate counts only if its finished training records
     carry the same uuid as the training records copied into `input_dir`.
     """
-    recorded = _load_json(os.path.join(input_dir, "results", "json", "postprocess_results.json")).get("model_dir")
-    layout = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(input_dir))), "model")
     expected_uuid = _train_uuid(input_dir)
-    candidates = [path for path in (recorded, layout) if path]
+    candidates = trained_model_candidates(input_dir)
     for candidate in candidates:
         if results.step_finished(candidate, "train") and _train_uuid(candidate) == expected_uuid:
             return candidate
@@ -64,6 +62,14 @@ def trained_model_dir(input_dir):
                     "postprocessed from (train uuid {}); keep the model directory where dtl_postprocess found it "
                     "or at <out>/model beside <out>/postprocessed".format(input_dir, ", ".join(candidates),
                                                                           expected_uuid))
+
+
+def trained_model_candidates(input_dir):
+    """Where the trained model of a representation may be: the `model_dir` its postprocessing recorded, and
+    `<out>/model` beside `<out>/postprocessed/<name>` (dtl_reproduce's layout)."""
+    recorded = _load_json(os.path.join(input_dir, "results", "json", "postprocess_results.json")).get("model_dir")
+    layout = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(input_dir))), "model")
+    return [path for path in (recorded, layout) if path]
 
 
 def _train_uuid(directory):

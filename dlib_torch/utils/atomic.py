@@ -30,9 +30,9 @@ def atomic_path(path):
         yield tmp
         os.replace(tmp, path)
     except BaseException as e:
+        error = _as_user_error(e, path, directory)  # before removing the temporary file, which fills the disk
         if os.path.exists(tmp):
             os.unlink(tmp)
-        error = _as_user_error(e, path, directory)
         if error is not None:
             raise error from None
         raise
@@ -43,9 +43,9 @@ def _as_user_error(error, path, directory=None):
     if isinstance(error, OSError) and error.errno in _IO_ERRNOS:
         return UserError("{} while writing {}; nothing was replaced: {}".format(
             error.strerror or os.strerror(error.errno), path, _IO_FIXES.get(error.errno, "check the path")))
-    # torch's zip writer reports a failed write as a RuntimeError; the disk being full is the usual reason.
-    if isinstance(error, RuntimeError) and "write failed" in str(error) and directory is not None \
-            and _free_bytes(directory) < 1 << 20:
+    # torch's zip writer reports a failed write as a RuntimeError ("file write failed", "unexpected pos ..."):
+    # with the disk (nearly) full, that is the reason.
+    if isinstance(error, RuntimeError) and directory is not None and _free_bytes(directory) < 1 << 20:
         return UserError("No space left on device while writing {}; nothing was replaced: {}".format(
             path, _IO_FIXES[errno.ENOSPC]))
     return None

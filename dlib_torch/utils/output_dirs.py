@@ -80,7 +80,17 @@ def check_output_directory(output_directory, step_name, overwrite=False, inputs=
         raise UserError("output directory {} is a file; choose another path".format(output_directory))
     if not os.path.isdir(output_directory):
         return "new"
-    finished = _step_finished(output_directory, step_name)
+    marker_step = _marker_step(output_directory)
+    if marker_step is not None:  # unfinished work (its records may include those it carried forward)
+        if marker_step == step_name:
+            return "unfinished"
+        raise UserError("{} holds unfinished work of step '{}', not '{}'; choose another output directory".format(
+            output_directory, marker_step, step_name))
+    own_step = finished_step(output_directory)
+    if own_step is not None and own_step != step_name:
+        raise UserError("output directory {} already holds finished '{}' results; nothing there is deleted: "
+                        "choose a new or empty directory".format(output_directory, own_step))
+    finished = own_step == step_name
     if finished and not overwrite:
         if finished_ok:
             return "finished_ok"
@@ -91,17 +101,10 @@ def check_output_directory(output_directory, step_name, overwrite=False, inputs=
     foreign = _foreign_entries(output_directory)
     if not foreign:
         return "new"
-    marker_step = _marker_step(output_directory)
-    if marker_step == step_name or (keep_unfinished and marker_step is None and _legacy_own(output_directory)):
+    if keep_unfinished and _legacy_own(output_directory):
         return "unfinished"
-    if marker_step is not None:
-        raise UserError("{} holds unfinished work of step '{}', not '{}'; choose another output directory".format(
-            output_directory, marker_step, step_name))
-    other_step = _finished_steps(output_directory)
-    what = "finished '{}' results".format(other_step[0]) if other_step else "files this stage did not write " \
-        "(e.g. {})".format(foreign[0])
-    raise UserError("output directory {} already holds {}; nothing there is deleted: choose a new or empty "
-                    "directory".format(output_directory, what))
+    raise UserError("output directory {} already holds files this stage did not write (e.g. {}); nothing there "
+                    "is deleted: choose a new or empty directory".format(output_directory, foreign[0]))
 
 
 @contextlib.contextmanager
@@ -256,11 +259,29 @@ def _step_finished(directory, step_name):
     return os.path.exists(os.path.join(directory, "results", "aggregate", "{}.json".format(step_name)))
 
 
-def _finished_steps(directory):
+def finished_step(directory):
+    """The step whose finished records a directory holds as its own, or None.
+
+    A directory's `results/aggregate/` also holds the records its step carried forward from its input (an
+    evaluation holds `train.json` and `postprocess.json`); its own step is the one whose aggregate record
+    includes every other step's results.
+    """
     aggregate = os.path.join(directory, "results", "aggregate")
     if not os.path.isdir(aggregate):
-        return []
-    return sorted(name[:-len(".json")] for name in os.listdir(aggregate) if name.endswith(".json"))
+        return None
+    steps = sorted(name[:-len(".json")] for name in os.listdir(aggregate)
+                   if name.endswith(".json") and not name.startswith("."))
+    if len(steps) <= 1:
+        return steps[0] if steps else None
+    for step in steps:
+        try:
+            with open(os.path.join(aggregate, step + ".json"), encoding="utf-8") as f:
+                namespaces = {key.split(".", 1)[0] for key in json.load(f)}
+        except (OSError, ValueError):
+            continue
+        if all(other + "_results" in namespaces for other in steps):
+            return step
+    return steps[-1]
 
 
 def _foreign_entries(directory):
@@ -287,6 +308,8 @@ def _legacy_own(directory):
 
 
 def _write_marker(directory, step_name):
+    if _marker_step(directory) == step_name:
+        return  # already marked (an interrupted run of this step): left as it is
     from dlib_torch.utils import atomic
     atomic.write_text(os.path.join(directory, UNFINISHED_MARKER), json.dumps(
         {"step": step_name, "note": "dlib_torch is writing this directory; a rerun of the same step redoes or "

@@ -24,10 +24,10 @@ def run(name, *args, timeout=300, env=None):
 
 
 def one_line_error(completed, name):
-    """The single stderr line `name: error: ...` of a refused command (asserting there is exactly one)."""
-    lines = [line for line in completed.stderr.splitlines() if line.strip()]
+    """The single `name: ...` line of a refused command (log lines of the work before it may precede it)."""
+    assert "Traceback" not in completed.stderr, completed.stderr
+    lines = [line for line in completed.stderr.splitlines() if line.startswith(name + ": ")]
     assert len(lines) == 1, completed.stderr
-    assert lines[0].startswith(name + ": "), lines[0]
     return lines[0]
 
 

@@ -12,6 +12,7 @@ import time
 
 import gin
 import joblib
+from joblib.externals import loky
 import threadpoolctl
 
 from dlib_torch.utils.errors import ConfigError
@@ -47,26 +48,21 @@ def map_in_parallel(function, argument_tuples, costs=None, jobs=None):
     order = list(range(len(argument_tuples)))
     if costs is not None:
         order.sort(key=lambda task: -costs[task])
-    # joblib's worker processes already limit BLAS to one thread each (cores // jobs).
-    parent = os.getpid()
-    outputs = joblib.Parallel(n_jobs=jobs)(
-        joblib.delayed(_in_worker)(parent, function, argument_tuples[task]) for task in order)
-    results = [None] * len(order)
-    for task, output in zip(order, outputs):
-        results[task] = output
-    return results
+    executor = loky.get_reusable_executor(max_workers=jobs, timeout=IDLE_WORKER_SECONDS, initializer=_start_worker,
+                                          initargs=(os.getpid(), max(1, joblib.cpu_count() // jobs)))
+    futures = {task: executor.submit(function, *argument_tuples[task]) for task in order}
+    return [futures[task].result() for task in range(len(argument_tuples))]
 
 
+IDLE_WORKER_SECONDS = 60
 PARENT_POLL_SECONDS = 0.5
-_watchdog = {}
 
 
-def _in_worker(parent_pid, function, arguments):
-    """Runs a task in a worker process, first making sure the worker exits if `parent_pid` dies."""
-    if _watchdog.get("parent") != parent_pid:
-        _watchdog["parent"] = parent_pid
-        threading.Thread(target=_exit_when_orphaned, args=(parent_pid,), daemon=True).start()
-    return function(*arguments)
+def _start_worker(parent_pid, blas_threads):
+    """Runs once in each worker process: BLAS threads for its share of the cores, and a watchdog that exits
+    the worker as soon as `parent_pid` is gone."""
+    threadpoolctl.threadpool_limits(limits=blas_threads)
+    threading.Thread(target=_exit_when_orphaned, args=(parent_pid,), daemon=True).start()
 
 
 def _exit_when_orphaned(parent_pid):

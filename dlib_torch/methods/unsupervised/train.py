@@ -96,10 +96,10 @@ def train(model_dir, overwrite=False, model=gin.REQUIRED, training_steps=gin.REQ
     del name, model_num
     training_steps, random_seed, batch_size, eval_steps = validate_parameters(training_steps, random_seed,
                                                                               batch_size, eval_steps)
-    if results.step_finished(model_dir, "train") and not overwrite:
+    if output_dirs.check_output_directory(model_dir, "train", overwrite, keep_unfinished=True,
+                                          finished_ok=True) == "finished_ok":
         logging.info("%s holds a finished model; nothing to do (pass --overwrite to train it again)", model_dir)
         return
-    output_dirs.check_output_directory(model_dir, "train", overwrite, keep_unfinished=True, finished_ok=True)
     runtime = training_runtime()
     device = device_lib.select_device(runtime.device)
 
