@@ -12,6 +12,7 @@ STAGES = {
     "dtl_reproduce": "dlib_torch.cli.reproduce:run",
     "dtl_aggregate": "dlib_torch.cli.aggregate:run",
     "dtl_submit": "dlib_torch.cli.submit:run",
+    "dtl_udr": "dlib_torch.cli.udr:run",
 }
 
 setuptools.setup(
