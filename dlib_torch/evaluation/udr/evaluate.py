@@ -45,29 +45,36 @@ STUDY_RECORD = os.path.join("metrics", "mean", "udr")
 
 
 def evaluate_with_gin(model_dirs, output_dir, overwrite=False, gin_config_files=None, gin_bindings=None):
-    """Parses the gin files and bindings (after DEFAULT_BINDINGS), runs `evaluate`, clears gin."""
+    """Parses the gin files and bindings (after DEFAULT_BINDINGS), runs `evaluate`, clears gin; returns the
+    results."""
     with gin_utils.configured(gin_config_files, DEFAULT_BINDINGS + list(gin_bindings or [])):
-        evaluate(model_dirs, output_dir, overwrite)
+        return evaluate(model_dirs, output_dir, overwrite)
 
 
-@gin.configurable("evaluation", denylist=["model_dirs", "output_dir", "overwrite"])
+@gin.configurable("evaluation", denylist=["model_dirs", "output_dir", "overwrite", "group"])
 def evaluate(model_dirs, output_dir, overwrite=False, evaluation_fn=gin.REQUIRED, random_seed=gin.REQUIRED,
-             name=""):
+             name="", group=None):
     """Scores the models of `model_dirs` against each other with `evaluation_fn` (`@udr_sklearn`).
 
     Args:
       model_dirs: trained model directories (holding `exported/` and `results/`), at least two.
-      output_dir: directory of the record.
-      overwrite: replace a finished `output_dir`.
+      output_dir: directory of the record; or, for a study group, one record directory per model.
+      overwrite: replace finished records.
       evaluation_fn: the UDR function.
       random_seed: seed of the numpy RandomState the observations are sampled with.
       name: names the evaluation in the records.
+      group: for a study group, (label, model numbers, directories carried forward into each model's record).
+
+    Returns:
+      The UDR function's results.
     """
     del name
-    model_dirs = resolve_model_dirs(model_dirs)
     random_seed = validation.check_int("evaluation.random_seed", random_seed, 0, 2**32 - 1)
     _check_udr_function(evaluation_fn)
     validate_parameters()
+    if group is not None:
+        return _evaluate_group(model_dirs, output_dir, overwrite, evaluation_fn, random_seed, group)
+    model_dirs = resolve_model_dirs(model_dirs)
     output_dirs.check_output_directory(output_dir, "evaluation", overwrite, inputs=model_dirs)
     with output_dirs.claim(output_dir, "evaluation", overwrite, inputs=model_dirs):
         timer = time.time()
@@ -206,10 +213,6 @@ def evaluate_study(study, output_template, group_by, overwrite=False, log=print)
       {group label: {model_num: score}} of the groups scored in this run.
     """
     from dlib_torch.cli import reproduce as reproduce_cli  # the output-directory convention of dtl_reproduce
-    evaluation_fn = gin.query_parameter("evaluation.evaluation_fn").scoped_configurable_fn
-    random_seed = validation.check_int("evaluation.random_seed", gin.query_parameter("evaluation.random_seed"), 0,
-                                       2**32 - 1)
-    _check_udr_function(evaluation_fn)
     validate_parameters()
     models = study_models(study, output_template, reproduce_cli.output_directory_for)
     if not models:
@@ -229,18 +232,21 @@ def evaluate_study(study, output_template, group_by, overwrite=False, log=print)
             log("dtl_udr: group {} (models {}) already scored".format(label, model_nums))
             continue
         model_dirs = [os.path.join(directory, "model") for _, directory in members]
-        for record_dir, model_dir in zip(record_dirs, model_dirs):
-            output_dirs.check_output_directory(record_dir, "evaluation", overwrite, inputs=[model_dir])
+        carried = [_carried_records(directory) for _, directory in members]
         with gin.unlock_config():  # 'auto' is resolved again for each group
             gin.bind_parameter("dataset.name", dataset_name)
-        scored[label] = _score_group(label, members, model_dirs, record_dirs, evaluation_fn, random_seed, overwrite)
+        scores = evaluate(model_dirs, record_dirs, overwrite, group=(label, model_nums, carried))
+        scored[label] = dict(zip(model_nums, scores["model_scores"]))
         log("dtl_udr: group {}: {}".format(label, ", ".join("model {} {:.3f}".format(n, s)
                                                               for n, s in scored[label].items())))
     return scored
 
 
-def _score_group(label, members, model_dirs, record_dirs, evaluation_fn, random_seed, overwrite):
-    model_nums = [model_num for model_num, _ in members]
+def _evaluate_group(model_dirs, record_dirs, overwrite, evaluation_fn, random_seed, group):
+    """UDR of a study group, written as one record per model (key `udr`) in `record_dirs`."""
+    label, model_nums, carried = group
+    for record_dir, model_dir in zip(record_dirs, model_dirs):
+        output_dirs.check_output_directory(record_dir, "evaluation", overwrite, inputs=[model_dir])
     with contextlib.ExitStack() as stack:
         for record_dir, model_dir in zip(record_dirs, model_dirs):
             stack.enter_context(output_dirs.claim(record_dir, "evaluation", overwrite, inputs=[model_dir]))
@@ -248,20 +254,26 @@ def _score_group(label, members, model_dirs, record_dirs, evaluation_fn, random_
         scores = _score(model_dirs, evaluation_fn, random_seed)
         elapsed = time.time() - timer
         pairwise = np.asarray(scores["pairwise_disentanglement_scores"])[..., 0]
-        for position, ((model_num, directory), record_dir) in enumerate(zip(members, record_dirs)):
-            carried = os.path.join(directory, "postprocessed", "mean", "results")
-            if not results.step_finished(os.path.join(directory, "postprocessed", "mean"), "postprocess"):
-                carried = os.path.join(model_dirs[position], "results")
+        for position, record_dir in enumerate(record_dirs):
             record = {
                 "udr": scores["model_scores"][position],
                 "udr_group": label,
-                "udr_group_model_nums": model_nums,
+                "udr_group_model_nums": list(model_nums),
                 "udr_pairwise_scores": pairwise[:, position].tolist(),
-                "num_models": len(members),
+                "num_models": len(model_nums),
                 "elapsed_time": elapsed,
             }
-            results.update_result_directory(os.path.join(record_dir, "results"), "evaluation", record, carried)
-    return {model_num: scores["model_scores"][i] for i, model_num in enumerate(model_nums)}
+            results.update_result_directory(os.path.join(record_dir, "results"), "evaluation", record,
+                                            carried[position])
+    return scores
+
+
+def _carried_records(directory):
+    """The records a model's UDR record carries forward: its mean representation's, else its model's."""
+    postprocessed = os.path.join(directory, "postprocessed", "mean")
+    if results.step_finished(postprocessed, "postprocess"):
+        return os.path.join(postprocessed, "results")
+    return os.path.join(directory, "model", "results")
 
 
 def _recorded_group(record_dir):
