@@ -17,6 +17,7 @@ from sklearn import linear_model
 from sklearn import metrics
 from sklearn import preprocessing
 
+from dlib_torch.evaluation.metrics import parallel
 from dlib_torch.evaluation.metrics import utils
 
 KNN_NEIGHBORS = 10
@@ -88,23 +89,27 @@ def encode_labels(factors):
 
 
 def normalized_mutual_information(factors, codes, discrete_latents=False, random_state=0):
-    """NMI [K, D]: I(factor k; code j) / H(factor k), for labels [N, K] and codes [N, D]."""
-    nmi = np.zeros((factors.shape[1], codes.shape[1]))
+    """NMI [K, D]: I(factor k; code j) / H(factor k), for labels [N, K] and codes [N, D]; factors in parallel."""
     if discrete_latents:
         latents = encode_labels(codes)
     else:
         latents = preprocessing.StandardScaler().fit_transform(codes)
-    for k in range(factors.shape[1]):
-        entropy = metrics.mutual_info_score(factors[:, k], factors[:, k])
-        for j in range(codes.shape[1]):
-            if discrete_latents:
-                nmi[k, j] = metrics.mutual_info_score(factors[:, k], latents[:, j])
-            else:
-                nmi[k, j] = feature_selection.mutual_info_classif(
-                    latents[:, j:j + 1], factors[:, k], discrete_features=False, n_neighbors=KNN_NEIGHBORS,
-                    random_state=int(random_state))[0]
-        nmi[k] = nmi[k] / entropy if entropy > 0 else 0.
-    return nmi
+    tasks = [(factors[:, k], latents, discrete_latents, int(random_state)) for k in range(factors.shape[1])]
+    return np.array(parallel.map_in_parallel(_normalized_information_row, tasks))
+
+
+def _normalized_information_row(labels, latents, discrete_latents, seed):
+    """NMI of one factor with each latent."""
+    entropy = metrics.mutual_info_score(labels, labels)
+    if entropy == 0:
+        return np.zeros(latents.shape[1])
+    if discrete_latents:
+        information = [metrics.mutual_info_score(labels, latents[:, j]) for j in range(latents.shape[1])]
+    else:
+        information = [feature_selection.mutual_info_classif(latents[:, j:j + 1], labels, discrete_features=False,
+                                                             n_neighbors=KNN_NEIGHBORS, random_state=seed)[0]
+                       for j in range(latents.shape[1])]
+    return np.asarray(information) / entropy
 
 
 def active_latents(codes, discrete_latents=False):
@@ -121,15 +126,17 @@ def infoe(factors, codes, discrete_latents=False):
         features = preprocessing.OneHotEncoder().fit_transform(codes).toarray()
     else:
         features = preprocessing.StandardScaler().fit_transform(codes)
-    informations = []
-    for k in range(factors.shape[1]):
-        labels = factors[:, k]
-        if len(np.unique(labels)) < 2:
-            continue  # a constant factor has nothing to predict
-        conditional = logistic_regression_log_loss(features, labels)
-        marginal = logistic_regression_log_loss(np.zeros((len(labels), 1)), labels)
-        informations.append((marginal - conditional) / marginal)
+    # A constant factor has nothing to predict and is left out.
+    tasks = [(features, factors[:, k]) for k in range(factors.shape[1]) if len(np.unique(factors[:, k])) > 1]
+    informations = parallel.map_in_parallel(_predictive_information, tasks)
     return float(np.mean(informations)) if informations else 0.
+
+
+def _predictive_information(features, labels):
+    """(H_marginal - H_conditional) / H_marginal of one factor."""
+    conditional = logistic_regression_log_loss(features, labels)
+    marginal = logistic_regression_log_loss(np.zeros((len(labels), 1)), labels)
+    return (marginal - conditional) / marginal
 
 
 def logistic_regression_log_loss(features, labels):

@@ -93,3 +93,9 @@ def test_end_to_end_on_sampled_data_is_deterministic(toy_data):
     assert first["infom"] > 0.8 and first["infoc"] > 0.8 and first["infoe"] > 0.9
     noise = infomec.compute_infomec(toy_data, lambda x: x[:, 3:], np.random.RandomState(0), num_train=300)
     assert noise["infoe"] < 0.1
+
+
+def test_parallel_fits_are_identical_to_serial(toy_data, monkeypatch):
+    serial = infomec.compute_infomec(toy_data, lambda x: x[:, 1:5], np.random.RandomState(0), num_train=200)
+    monkeypatch.setenv("DTL_NUM_JOBS", "2")
+    assert infomec.compute_infomec(toy_data, lambda x: x[:, 1:5], np.random.RandomState(0), num_train=200) == serial

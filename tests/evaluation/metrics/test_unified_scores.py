@@ -2,7 +2,6 @@
 pictures and merge keys it writes with an artifact directory."""
 import os
 import sys
-import types
 
 import gin
 import numpy as np
@@ -20,22 +19,11 @@ MATRIX_NAMES = ["importance_gbt_matrix", "mutual_information_matrix", "accuracy_
 
 @pytest.fixture(scope="session")
 def reference_unified_scores(reference_modules, tmp_path_factory):
-    """The reference's unified_scores module. It imports TensorFlow and seaborn for its pictures and file writes
-    only; empty stand-ins take their place while it loads (no picture is drawn with them)."""
+    """The reference's unified_scores module (TensorFlow and seaborn, for its pictures only, stood in for)."""
     target = reference_lib.install(str(tmp_path_factory.getbasetemp().parent / "disentanglement_lib_1_5"))
-    names = ["tensorflow", "tensorflow.compat", "tensorflow.compat.v1", "seaborn"]
-    saved = {name: sys.modules.get(name) for name in names}
-    stand_ins = {name: types.ModuleType(name) for name in names}
-    stand_ins["tensorflow.compat.v1"].gfile = types.ModuleType("gfile")
-    sys.modules.update(stand_ins)
-    try:
-        return reference_lib.load(target, metric_modules=("unified_scores",)).unified_scores
-    finally:
-        for name, module in saved.items():
-            if module is None:
-                sys.modules.pop(name, None)
-            else:
-                sys.modules[name] = module
+    module = reference_lib.load(target, metric_modules=("unified_scores",), picture_stand_ins=True).unified_scores
+    assert "tensorflow" not in sys.modules and "seaborn" not in sys.modules
+    return module
 
 
 def _bind_discretizer(reference):
