@@ -1,5 +1,6 @@
 """Unified scores: parity with the reference's function (same samples, same tree seeds), its keys, and the
 pictures and merge keys it writes with an artifact directory."""
+import inspect
 import os
 import sys
 
@@ -113,3 +114,19 @@ def test_precision_recall_and_merges_of_a_small_matrix():
     assert discovered[0] == 0 and discovered[1] == 1 and discovered[2] == 2
     # Edge 3 (0.5) joins factor 2 to factor 1's group; edge 5 (0.1, code 2 linked to factor 2 at 0.2) joins 0.
     assert dendrogram.report_merges(linkage, 3) == {"merge_2_1": 2., "merge_0_2": 4., "merge_0_1": 4.}
+
+
+def test_every_public_reference_function_exists_with_its_signature(reference, reference_unified_scores):
+    public = {name: function for name, function in vars(reference_unified_scores).items()
+              if callable(function) and not name.startswith("_")
+              and getattr(function, "__module__", None) == reference_unified_scores.__name__}
+    assert len(public) == 13
+    for name, theirs in public.items():
+        their_params = list(inspect.signature(theirs).parameters.values())
+        ours = list(inspect.signature(getattr(unified_scores, name)).parameters.values())[:len(their_params)]
+        assert [p.name for p in ours] == [p.name for p in their_params], name
+        for our_param, their_param in zip(ours, their_params):
+            if their_param.default is reference_unified_scores.gin.REQUIRED:
+                assert our_param.default is gin.REQUIRED, (name, our_param.name)
+            else:
+                assert our_param.default == their_param.default, (name, our_param.name)
