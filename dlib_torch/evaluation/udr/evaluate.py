@@ -39,7 +39,7 @@ UDR_ARGUMENTS = ("ground_truth_data", "representation_functions", "random_state"
 # Used when no gin file names them: the reference's UDR test settings, 100 observations per batch.
 DEFAULT_BINDINGS = ["evaluation.evaluation_fn = @udr_sklearn", "evaluation.random_seed = 0",
                     "dataset.name = 'auto'", "udr_sklearn.batch_size = 100", "udr_sklearn.num_data_points = 1000"]
-# Observations per encoder call (a multiple of the batch size is used).
+# Most observations per encoder call (UDR calls it once per batch of `udr_sklearn.batch_size`).
 ENCODE_CHUNK = 1024
 STUDY_RECORD = os.path.join("metrics", "mean", "udr")
 
@@ -72,9 +72,9 @@ def evaluate(model_dirs, output_dir, overwrite=False, evaluation_fn=gin.REQUIRED
     random_seed = validation.check_int("evaluation.random_seed", random_seed, 0, 2**32 - 1)
     _check_udr_function(evaluation_fn)
     validate_parameters()
+    model_dirs = resolve_model_dirs(model_dirs)
     if group is not None:
         return _evaluate_group(model_dirs, output_dir, overwrite, evaluation_fn, random_seed, group)
-    model_dirs = resolve_model_dirs(model_dirs)
     output_dirs.check_output_directory(output_dir, "evaluation", overwrite, inputs=model_dirs)
     with output_dirs.claim(output_dir, "evaluation", overwrite, inputs=model_dirs):
         timer = time.time()
