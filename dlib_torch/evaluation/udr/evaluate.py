@@ -10,8 +10,9 @@ models of a study within groups (e.g. same data set and method) and writes one r
 Representations are the trained models' exported encoders (`model/exported/gaussian_encoder.pt`): the mean,
 and the KL divergence of each latent from the prior averaged over each batch.
 
-The gin name of `evaluate` is `evaluation`, as the reference's, so its gin files parse unchanged; it would be
-ambiguous beside dlib_torch.evaluation.evaluate's, so only `dtl_udr` imports this module.
+The gin name of `evaluate` is `evaluation`, as the reference's, so its gin files parse unchanged. That name
+would be ambiguous beside dlib_torch.evaluation.evaluate's, so it is registered only when a UDR run starts
+(`evaluate_with_gin`, `evaluate_study_with_gin`: `dtl_udr`'s process), not when this module is imported.
 """
 import contextlib
 import inspect
@@ -44,14 +45,25 @@ ENCODE_CHUNK = 1024
 STUDY_RECORD = os.path.join("metrics", "mean", "udr")
 
 
+_CONFIGURABLE = {}
+
+
+def configurable_evaluate():
+    """`evaluate` registered with gin as `evaluation` (once per process; see the module docstring)."""
+    if "evaluate" not in _CONFIGURABLE:
+        _CONFIGURABLE["evaluate"] = gin.configurable("evaluation", denylist=["model_dirs", "output_dir", "overwrite",
+                                                                            "group"])(evaluate)
+    return _CONFIGURABLE["evaluate"]
+
+
 def evaluate_with_gin(model_dirs, output_dir, overwrite=False, gin_config_files=None, gin_bindings=None):
     """Parses the gin files and bindings (after DEFAULT_BINDINGS), runs `evaluate`, clears gin; returns the
     results."""
+    configured = configurable_evaluate()
     with gin_utils.configured(gin_config_files, DEFAULT_BINDINGS + list(gin_bindings or [])):
-        return evaluate(model_dirs, output_dir, overwrite)
+        return configured(model_dirs, output_dir, overwrite)
 
 
-@gin.configurable("evaluation", denylist=["model_dirs", "output_dir", "overwrite", "group"])
 def evaluate(model_dirs, output_dir, overwrite=False, evaluation_fn=gin.REQUIRED, random_seed=gin.REQUIRED,
              name="", group=None):
     """Scores the models of `model_dirs` against each other with `evaluation_fn` (`@udr_sklearn`).
@@ -169,6 +181,7 @@ def evaluate_study_with_gin(study, output_template, group_by, overwrite=False, g
                             gin_bindings=None, log=print):
     """Parses gin (after DEFAULT_BINDINGS and `evaluation.name = 'udr'`), runs `evaluate_study`, clears gin."""
     bindings = DEFAULT_BINDINGS + ["evaluation.name = 'udr'"] + list(gin_bindings or [])
+    configurable_evaluate()
     with gin_utils.configured(gin_config_files, bindings):
         return evaluate_study(study, output_template, group_by, overwrite, log=log)
 
@@ -235,7 +248,7 @@ def evaluate_study(study, output_template, group_by, overwrite=False, log=print)
         carried = [_carried_records(directory) for _, directory in members]
         with gin.unlock_config():  # 'auto' is resolved again for each group
             gin.bind_parameter("dataset.name", dataset_name)
-        scores = evaluate(model_dirs, record_dirs, overwrite, group=(label, model_nums, carried))
+        scores = configurable_evaluate()(model_dirs, record_dirs, overwrite, group=(label, model_nums, carried))
         scored[label] = dict(zip(model_nums, scores["model_scores"]))
         log("dtl_udr: group {}: {}".format(label, ", ".join("model {} {:.3f}".format(n, s)
                                                               for n, s in scored[label].items())))
