@@ -5,7 +5,6 @@ The matrix [factors, codes] is a bipartite graph; its edges are added in decreas
 with union-find. Whenever two groups that each hold a factor join, a merge is recorded at the edge's position in
 that order (its threshold index), which `report_merges` turns into the unified scores' `merge_<i>_<j>` keys.
 """
-import os
 
 import numpy as np
 from matplotlib.figure import Figure

@@ -25,7 +25,7 @@ import numpy as np
 
 from dlib_torch.data.ground_truth import named_data
 from dlib_torch.data.ground_truth import splits
-from dlib_torch.evaluation.udr.metrics import udr
+from dlib_torch.evaluation.udr.metrics import udr  # pylint: disable=unused-import (registers @udr_sklearn)
 from dlib_torch.utils import auto_dataset
 from dlib_torch.utils import device as device_lib
 from dlib_torch.utils import exported_modules
