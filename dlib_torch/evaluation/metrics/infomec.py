@@ -141,7 +141,8 @@ def _predictive_information(features, labels):
 
 def logistic_regression_log_loss(features, labels):
     """Training log loss (nats) of an unpenalised multinomial logistic regression with balanced classes."""
-    model = linear_model.LogisticRegression(penalty=None, tol=1e-4, fit_intercept=True, class_weight="balanced",
+    # C = inf is the authors' penalty=None (no penalty), spelled so that every scikit-learn >= 1.1 accepts it.
+    model = linear_model.LogisticRegression(C=np.inf, tol=1e-4, fit_intercept=True, class_weight="balanced",
                                             solver="lbfgs", max_iter=100)
     model.fit(features, labels)
     return metrics.log_loss(labels, model.predict_proba(features), labels=model.classes_)
