@@ -13,6 +13,7 @@ STAGES = {
     "dtl_aggregate": "dlib_torch.cli.aggregate:run",
     "dtl_submit": "dlib_torch.cli.submit:run",
     "dtl_import": "dlib_torch.cli.import_model:run",
+    "dtl_udr": "dlib_torch.cli.udr:run",
 }
 
 setuptools.setup(

@@ -64,12 +64,26 @@ def install(target):
     return target
 
 
-def load(target, metric_modules=METRIC_MODULES, other_modules=()):
+# Modules the reference's unified_scores imports only to draw and write files (its visualize/ and utils/results.py);
+# `load(..., picture_stand_ins=True)` replaces them with empty modules while it loads, so no picture can be drawn.
+PICTURE_MODULES = ("tensorflow", "tensorflow.compat", "tensorflow.compat.v1", "seaborn")
+
+
+def load(target, metric_modules=METRIC_MODULES, other_modules=(), picture_stand_ins=False):
     """The reference's modules installed in `target`, by name (`disentanglement_lib.evaluation.metrics.<name>`
-    for `metric_modules`, `disentanglement_lib.<path>` for `other_modules`), plus `gin`, their GinStandIn."""
+    for `metric_modules`, `disentanglement_lib.<path>` for `other_modules`), plus `gin`, their GinStandIn.
+
+    With `picture_stand_ins`, PICTURE_MODULES are empty stand-ins during the import (for `unified_scores`, whose
+    numbers need neither TensorFlow nor seaborn); they are removed from sys.modules afterwards.
+    """
     stand_in = GinStandIn()
-    saved = {name: sys.modules.get(name) for name in ("gin", "gin.tf", "six", "six.moves")}
+    stand_in_names = PICTURE_MODULES if picture_stand_ins else ()
+    saved = {name: sys.modules.get(name) for name in ("gin", "gin.tf", "six", "six.moves") + stand_in_names}
     sys.modules["gin"], sys.modules["gin.tf"] = stand_in, stand_in.tf
+    for name in stand_in_names:
+        sys.modules[name] = types.ModuleType(name)
+    if picture_stand_ins:
+        sys.modules["tensorflow.compat.v1"].gfile = types.ModuleType("gfile")
     if importlib.util.find_spec("six") is None:  # the reference's only other unlisted dependency
         six = types.ModuleType("six")
         six.moves = types.ModuleType("six.moves")

@@ -6,16 +6,19 @@ score fixed observations `(observations, labels, representation_function, **gin_
 """
 from dlib_torch.evaluation.metrics import beta_vae
 from dlib_torch.evaluation.metrics import dci
+from dlib_torch.evaluation.metrics import dci_es
 from dlib_torch.evaluation.metrics import downstream_task
 from dlib_torch.evaluation.metrics import factor_vae
 from dlib_torch.evaluation.metrics import fairness
 from dlib_torch.evaluation.metrics import held_out_reconstruction
+from dlib_torch.evaluation.metrics import infomec
 from dlib_torch.evaluation.metrics import irs
 from dlib_torch.evaluation.metrics import mig
 from dlib_torch.evaluation.metrics import modularity_explicitness
 from dlib_torch.evaluation.metrics import reduced_downstream_task
 from dlib_torch.evaluation.metrics import sap_score
 from dlib_torch.evaluation.metrics import strong_downstream_task
+from dlib_torch.evaluation.metrics import unified_scores
 from dlib_torch.evaluation.metrics import unsupervised_metrics
 
 EVALUATION_FUNCTIONS = {
@@ -32,10 +35,14 @@ EVALUATION_FUNCTIONS = {
     "strong_downstream_task": strong_downstream_task.compute_strong_downstream_task,
     "fairness": fairness.compute_fairness,
     "held_out_reconstruction": held_out_reconstruction.compute_held_out_reconstruction,
+    "unified_scores": unified_scores.compute_unified_scores,
+    "dci_es": dci_es.compute_dci_es,
+    "infomec": infomec.compute_infomec,
 }
 
 VALIDATION_FUNCTIONS = {
     "mig_validation": mig.compute_mig_on_fixed_data,
     "dci_validation": dci.compute_dci_on_fixed_data,
     "sap_score_validation": sap_score.compute_sap_on_fixed_data,
+    "unified_score_validation": unified_scores.compute_unified_score_on_fixed_data,
 }

@@ -1,0 +1,1 @@
+"""Unsupervised Disentanglement Ranking (UDR), as disentanglement_lib's evaluation/udr/."""

@@ -1,0 +1,1 @@
+"""The UDR score over several models' representations."""
