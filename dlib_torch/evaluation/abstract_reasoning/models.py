@@ -48,7 +48,7 @@ def initialize(layer, initializer):
     weight = layer.weight
     receptive_field = weight[0][0].numel()
     fan_in, fan_out = weight.shape[1] * receptive_field, weight.shape[0] * receptive_field
-    scale, fan = {"lecun": (1., fan_in), "glorot": (2., (fan_in + fan_out) / 2.), "he": (2., fan_in)}[
+    scale, fan = {"lecun": (1., fan_in), "glorot": (1., (fan_in + fan_out) / 2.), "he": (2., fan_in)}[
         initializer.split("_")[0]]
     with torch.no_grad():
         if initializer.endswith("uniform"):
