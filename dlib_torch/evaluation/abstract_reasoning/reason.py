@@ -59,11 +59,11 @@ class RuntimeSettings:
 @gin.configurable("reasoning_runtime")
 def reasoning_runtime(device="auto", num_workers=None, log_every_steps=100, checkpoint_every_minutes=10.0):
     """How a run executes: the device ('auto' = CUDA when available), the worker processes that make PGM
-    batches ahead of the training step (None: 0 on the CPU, whose cores train; 4 with a GPU), a progress report
+    batches ahead of the training step (None: 0 on the CPU, whose cores train; up to 8 with a GPU), a report
     every `log_every_steps` steps, and a checkpoint every `checkpoint_every_minutes` minutes within iterations."""
     device = device_lib.select_device(device)
-    if num_workers is None:
-        num_workers = 0 if device.type == "cpu" else 4
+    if num_workers is None:  # with a GPU: the CPUs this process may use (a SLURM allocation), less two, up to 8
+        num_workers = 0 if device.type == "cpu" else max(1, min(8, len(os.sched_getaffinity(0)) - 2))
     return RuntimeSettings(
         device, validation.check_int("reasoning_runtime.num_workers", num_workers, minimum=0),
         validation.check_int("reasoning_runtime.log_every_steps", log_every_steps, minimum=1),

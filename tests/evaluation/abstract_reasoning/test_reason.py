@@ -36,3 +36,22 @@ def test_values_embedder_learns_easy1_well_above_chance(tmp_path):
     assert results["best.val.accuracy"] == max(accuracies)
     assert results["best.val.accuracy"] > 0.35 and results["best.test.accuracy"] > 0.35
     assert results["step150.val.global_step"] == 300  # keys name the step at the start of the iteration
+
+
+def test_batches_are_the_same_from_worker_processes():
+    """Batch k of a seed is the same whether made here or ahead of time by workers (as with a GPU)."""
+    import gin
+    import torch
+    from dlib_torch.evaluation.abstract_reasoning import pgm_data
+    gin.clear_config()
+    try:
+        gin.parse_config(["dataset.name = 'abstract_dsprites_procedural'", "pgm.pgm_type = 'easy_mixed'"])
+        dataset = pgm_data.get_pgm_dataset()
+    finally:
+        gin.clear_config()
+    here = list(reason.PGMBatches(dataset, 3, True, torch.device("cpu"), 0).batches(5, 2, 6))
+    workers = list(reason.PGMBatches(dataset, 3, True, torch.device("cpu"), 2).batches(5, 2, 6))
+    assert len(here) == len(workers) == 4
+    for a, b in zip(here, workers):
+        assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    assert not torch.equal(here[0]["context"], here[1]["context"])
