@@ -27,9 +27,8 @@ import gin
 import numpy as np
 import torch
 
-from dlib_torch.evaluation.abstract_reasoning import models  # pylint: disable=unused-import (registers models)
+from dlib_torch.evaluation.abstract_reasoning import models  # also registers the models and @AdamOptimizer
 from dlib_torch.evaluation.abstract_reasoning import pgm_data
-from dlib_torch.methods.shared import optimizers  # pylint: disable=unused-import (registers @AdamOptimizer)
 from dlib_torch.methods.unsupervised import checkpoint
 from dlib_torch.methods.unsupervised import preemption
 from dlib_torch.methods.unsupervised import training_log
