@@ -175,3 +175,19 @@ def test_reproduce_runs_stage_2_after_stage_1(tmp_path):
     again = _run("dtl_reproduce", "--study=" + str(study), "--model_num=0", "--output_directory=" + output_directory)
     assert again.returncode == 0, again.stderr
     assert "abstract_reasoning tiny_easy1 is finished in {}; skipped".format(reason_dir) in again.stdout
+
+
+def test_abstract_reasoning_study_plans_stage_2_per_pgm_type_on_the_mean_representation():
+    from dlib_torch.cli import reproduce
+    study = studies.get_study("abstract_reasoning_study_v1")
+    steps = [s for s in reproduce.plan(study, 200, "out") if s.kind == "abstract_reasoning"]
+    assert [s.name for s in steps] == ["easy1", "easy2", "easy3", "easy_mixed", "hard1", "hard2", "hard3",
+                                       "hard_mixed"]
+    for step in steps:
+        assert step.input_dir == os.path.join("out", "postprocessed", "mean")
+        assert step.output_dir == os.path.join("out", "abstract_reasoning", step.name)
+        text = open(step.config_files[0]).read()
+        assert "pgm.pgm_type = '{}'".format(step.name) in text and "@HubEmbedding" in text
+    # Stage 1 is unchanged: the reasoning steps come last and draw no seeds.
+    assert reproduce.plan(study, 200, "out")[-len(steps):] == steps
+    assert not [s for s in reproduce.plan(studies.get_study("test"), 0, "out") if s.kind == "abstract_reasoning"]
