@@ -8,6 +8,7 @@ STAGES = {
     "dtl_visualize": "dlib_torch.cli.visualize:run",
     "dtl_postprocess": "dlib_torch.cli.postprocess:run",
     "dtl_evaluate": "dlib_torch.cli.evaluate:run",
+    "dtl_reason": "dlib_torch.cli.reason:run",
     "dtl_download": "dlib_torch.cli.download:run",
     "dtl_reproduce": "dlib_torch.cli.reproduce:run",
     "dtl_aggregate": "dlib_torch.cli.aggregate:run",

@@ -1,7 +1,9 @@
 """dtl_reproduce: the whole pipeline for one model number of a study (disentanglement_lib's dlib_reproduce).
 
 Trains model `--model_num` of `--study`, visualises it, extracts every representation of the study and
-evaluates every metric on each, in <output_directory>/{model,visualizations,postprocessed,metrics}/.
+evaluates every metric on each, in <output_directory>/{model,visualizations,postprocessed,metrics}/; a study
+with abstract-reasoning configs (abstract_reasoning_study_v1's stage 2) then runs dtl_reason with each on its
+representation, in <output_directory>/abstract_reasoning/<config>/.
 Postprocessing and evaluation get the reference's fixed seed stream (numpy RandomState(0)), so every model
 of a study is evaluated with the same seeds.
 
@@ -32,7 +34,8 @@ from dlib_torch.utils import results
 from dlib_torch.utils.errors import Preempted
 from dlib_torch.utils.errors import UserError
 
-# One unit of work; its kind (train, visualize, postprocess, evaluation) is also its records' step name.
+# One unit of work; its kind (train, visualize, postprocess, evaluation, abstract_reasoning) is also its records'
+# step name.
 # `options` are keyword arguments of the visualisation.
 Step = collections.namedtuple("Step", ["kind", "name", "input_dir", "output_dir", "config_files", "bindings",
                                        "options"], defaults=[{}])
@@ -98,6 +101,11 @@ def plan(study, model_num, output_directory, model_dir=None):
                         "evaluation.name = '{}'".format(metric)]
             steps.append(Step("evaluation", "{}/{}".format(post_name, metric), post_dir,
                               os.path.join(output_directory, "metrics", post_name, metric), [eval_config], bindings))
+    reason_configs, representation = study.get_reason_configs()
+    for config in reason_configs:  # their seeds are the gin files' own, as the reference's stage 2
+        steps.append(Step("abstract_reasoning", _stem(config), os.path.join(output_directory, "postprocessed",
+                                                                            representation),
+                          os.path.join(output_directory, "abstract_reasoning", _stem(config)), [config], []))
     return steps
 
 
@@ -118,6 +126,9 @@ def run_step(step, overwrite):
         from dlib_torch.postprocessing import postprocess
         postprocess.postprocess_with_gin(step.input_dir, step.output_dir, overwrite, step.config_files,
                                          step.bindings)
+    elif step.kind == "abstract_reasoning":
+        from dlib_torch.evaluation.abstract_reasoning import reason
+        reason.reason_with_gin(step.input_dir, step.output_dir, overwrite, step.config_files, step.bindings)
     else:
         from dlib_torch.evaluation import evaluate
         evaluate.evaluate_with_gin(step.input_dir, step.output_dir, overwrite, step.config_files, step.bindings)

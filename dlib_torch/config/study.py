@@ -8,6 +8,9 @@ A study lives in a folder (DESIGN §6):
   model_configs/         the training gin files
   postprocess_configs/   one gin file per representation (mean.gin, sampled.gin, ...)
   metric_configs/        one gin file per metric
+  (optional) abstract-reasoning gin files, one dtl_reason run each on one representation: sweep.py names
+                         their folder in REASON_CONFIG_DIR and the representation in REASON_REPRESENTATION
+                         (default mean)
   README.md              what the study is and its model-number mapping
 """
 import glob
@@ -45,6 +48,10 @@ class Study:
     def get_visualize_options(self):
         """Keyword arguments of the visualisation of every model (default: none, the reference's)."""
         return {}
+
+    def get_reason_configs(self):
+        """Returns (abstract-reasoning gin files, name of the representation they read); default none."""
+        return [], None
 
     def print_model_config(self, model_num=0):
         """Prints the gin file and bindings that train model `model_num`."""
@@ -128,6 +135,12 @@ class FolderStudy(Study):
 
     def get_postprocess_config_files(self):
         return self._gin_files("postprocess_configs")
+
+    def get_reason_configs(self):
+        folder = getattr(self.sweep, "REASON_CONFIG_DIR", None)
+        if folder is None:
+            return [], None
+        return self._gin_files(folder), getattr(self.sweep, "REASON_REPRESENTATION", "mean")
 
     def get_eval_config_files(self):
         return self._gin_files("metric_configs")

@@ -11,3 +11,8 @@ DATASETS = ["shapes3d", "abstract_dsprites"]
 def get_config():
     """Every model's setting, in the reference's model-number order."""
     return reference_sweeps.get_reference_config(DATASETS, num_seeds=5)
+
+# Stage 2: after stage 1, dtl_reproduce trains the abstract-reasoning model of each PGM type on the mean
+# representation, into <out>/abstract_reasoning/<type>/.
+REASON_CONFIG_DIR = "stage2/pgm_types"
+REASON_REPRESENTATION = "mean"

@@ -53,8 +53,9 @@ def restore_rng_states(states, data_random_state):
     random.setstate(states["python"])
 
 
-def save(path, model, optimizers, data_random_state, global_step, elapsed_time, config_fingerprint):
-    """Writes a checkpoint atomically."""
+def save(path, model, optimizers, data_random_state, global_step, elapsed_time, config_fingerprint, extra=None):
+    """Writes a checkpoint atomically; `extra` (plain lists, dicts, numbers, strings) is the caller's own
+    progress, read back as `state["extra"]` (dtl_reason keeps its per-iteration records there)."""
     state = {
         "global_step": int(global_step),
         "elapsed_time": float(elapsed_time),
@@ -63,6 +64,7 @@ def save(path, model, optimizers, data_random_state, global_step, elapsed_time, 
         "model": model.state_dict(),
         "optimizers": [optimizer.state_dict() for optimizer in optimizers],
         "rng": capture_rng_states(data_random_state),
+        "extra": extra,
     }
     with atomic.atomic_path(path) as tmp:
         with open(tmp, "wb") as f:
