@@ -1,0 +1,41 @@
+"""Rank correlation between every pair of metrics, one heatmap per data set (Locatello et al. 2019, Fig. 2)."""
+import numpy as np
+import pandas as pd
+
+from dlib_torch.visualize.report import main_scores
+from dlib_torch.visualize.report import plotting
+from dlib_torch.visualize.report import records as records_lib
+
+
+def add_to_page(page, records):
+    representation = records.default_representation()
+    section = page.section("Rank correlation between metrics",
+                           "Spearman rank correlation (x100) between the main scores of every pair of metrics, "
+                           "over the models of each data set ({} representation).".format(representation))
+    table = records.score_table(representation) if representation else pd.DataFrame()
+    if table.shape[1] < 2:
+        section.note("Needs at least two metrics with scores; the records have {}.".format(table.shape[1]))
+        return
+    datasets = sorted(table.index.get_level_values("dataset").unique())
+    columns, rows = plotting.grid(len(datasets), 3)
+    figure, axes = page.new_figure(columns, rows, width=4.6, height=4.3)
+    long_rows, num_models = [], 0
+    for ax, dataset in zip(axes.ravel(), datasets):
+        scores = table.xs(dataset, level="dataset").dropna(axis=1, how="all")
+        metrics = list(scores.columns)
+        correlation = scores.corr(method="spearman", min_periods=3).to_numpy() if len(metrics) >= 2 else \
+            np.full((len(metrics), len(metrics)), np.nan)
+        names = [main_scores.display_name(m) for m in metrics]
+        plotting.heatmap(ax, correlation, names, names)
+        ax.set_title("{} ({})".format(dataset, records_lib.numbered(len(scores), "model")), fontsize=9)
+        num_models += len(scores)
+        for i, a in enumerate(metrics):
+            for j, b in enumerate(metrics):
+                pairs = int(scores[[a, b]].dropna().shape[0])
+                long_rows.append((dataset, a, b, correlation[i, j], pairs))
+    plotting.hide_unused(axes, len(datasets))
+    figure.tight_layout()
+    section.figure(figure, "rank_correlation", "Spearman rank correlation between metrics, per data set, from {} "
+                   "({}).".format(records_lib.numbered(num_models, "model"), representation))
+    section.data(pd.DataFrame(long_rows, columns=["dataset", "metric_a", "metric_b", "spearman", "num_models"]),
+                 "rank_correlation", "The correlations and the number of models behind each.")
