@@ -84,7 +84,7 @@ def add_to_page(page, records):
 def _curves_figure(page, section, long):
     datasets = sorted(long["dataset"].unique())
     columns, rows = plotting.grid(len(datasets), 3)
-    figure, axes = page.new_figure(columns, rows, width=4.2, height=3.2)
+    figure, axes = page.new_figure(columns, rows, width=3.8, height=3.0, wspace=0.8, hspace=0.9, bottom=0.6)
     methods = sorted(long["method"].unique(), key=records_lib.method_sort_key)
     mean = long.groupby(["dataset", "method", "split", "step"])["accuracy"].mean().reset_index()
     for ax, dataset in zip(axes.ravel(), datasets):
@@ -100,7 +100,6 @@ def _curves_figure(page, section, long):
         ax.tick_params(labelsize=7)
         ax.legend(fontsize=6)
     plotting.hide_unused(axes, len(datasets))
-    figure.tight_layout()
     section.figure(figure, "abstract_reasoning_accuracy", "Accuracy over training of the reasoning networks "
                    "(solid: validation, dashed: test), mean over the models of each method, from {}.".format(
                        records_lib.numbered(long["model_id"].nunique(), "model")))

@@ -23,7 +23,7 @@ def add_to_page(page, records):
     for key in keys:
         values[key] = pd.to_numeric(rows["evaluation_results." + key], errors="coerce")
     keys = [k for k in keys if values[k].notna().any()]
-    keys.sort(key=lambda k: (0 if "nll" in k else 1, 0 if "train" in k else 1, k))
+    keys.sort(key=lambda k: ("nll" not in k, "gap" in k, "train" not in k, k))  # train NLL, held-out NLL, gap
     if not keys:
         section.note("The {} records hold no numbers.".format(METRIC))
         return

@@ -115,7 +115,8 @@ def _scatter(page, section, table, models):
     datasets = sorted(table["dataset"].unique())
     conditions = sorted(table["condition"].unique(), key=records_lib.condition_sort_key)
     labels = list(dict.fromkeys(table["model_label"]))
-    figure, axes = page.new_figure(len(conditions), len(datasets), width=3.6, height=3.2)
+    figure, axes = page.new_figure(len(conditions), len(datasets), width=3.2, height=2.8, wspace=0.9, hspace=0.7, bottom=0.6,
+                                   top=0.5 + 0.18 * -(-(len(labels) + 2) // 4))
     for i, dataset in enumerate(datasets):
         for j, condition in enumerate(conditions):
             ax = axes[i, j]
@@ -141,9 +142,7 @@ def _scatter(page, section, table, models):
     for marker, name in (("o", "training combinations"), ("x", "held-out combinations")):
         handles[name] = Line2D([], [], color="black", marker=marker, linestyle="")
         names.append(name)
-    figure.legend([handles[n] for n in names], names, loc="upper center", ncol=min(len(names), 4), fontsize=8,
-                  bbox_to_anchor=(0.5, 1.0 + 0.25 / len(datasets)))
-    figure.tight_layout()
+    page.legend(figure, [handles[n] for n in names], names, 4)
     section.figure(figure, "generalisation_nll_vs_disentanglement",
                    "NLL against disentanglement: for each model (colour) its training NLL (o) joined to its "
                    "held-out NLL (x), mean over seeds, from {}.".format(

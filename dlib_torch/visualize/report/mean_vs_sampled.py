@@ -27,7 +27,8 @@ def add_to_page(page, records):
     metrics = sorted(paired["metric"].unique(), key=main_scores.metric_sort_key)
     datasets = sorted(paired["dataset"].unique())
     columns, rows = plotting.grid(len(metrics), 5)
-    figure, axes = page.new_figure(columns, rows, width=3.0, height=3.0)
+    figure, axes = page.new_figure(columns, rows, width=2.6, height=2.6, wspace=0.8, hspace=0.8, bottom=0.6,
+                                   top=0.4 + 0.18 * -(-len(datasets) // 7))
     for ax, metric in zip(axes.ravel(), metrics):
         of_metric = paired[paired["metric"] == metric]
         for k, dataset in enumerate(datasets):
@@ -42,9 +43,7 @@ def add_to_page(page, records):
         ax.tick_params(labelsize=7)
     plotting.hide_unused(axes, len(metrics))
     handles, labels = axes[0, 0].get_legend_handles_labels()
-    figure.legend(handles, labels, loc="upper center", ncol=min(len(labels), 7), fontsize=8,
-                  bbox_to_anchor=(0.5, 1.0 + 0.12 / rows))
-    figure.tight_layout()
+    page.legend(figure, handles, labels, 7)
     num_models = paired["model_id"].nunique()
     section.figure(figure, "mean_vs_sampled", "Score on the sampled vs the mean representation, per metric, from "
                    "{} (colours: data sets).".format(records_lib.numbered(num_models, "model")))

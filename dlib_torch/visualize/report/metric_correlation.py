@@ -18,7 +18,8 @@ def add_to_page(page, records):
         return
     datasets = sorted(table.index.get_level_values("dataset").unique())
     columns, rows = plotting.grid(len(datasets), 3)
-    figure, axes = page.new_figure(columns, rows, width=4.6, height=4.3)
+    figure, axes = page.new_figure(columns, rows, width=3.6, height=3.6, left=1.5, bottom=1.5, wspace=1.7,
+                                   hspace=1.8)
     long_rows, num_models = [], 0
     for ax, dataset in zip(axes.ravel(), datasets):
         scores = table.xs(dataset, level="dataset").dropna(axis=1, how="all")
@@ -34,7 +35,6 @@ def add_to_page(page, records):
                 pairs = int(scores[[a, b]].dropna().shape[0])
                 long_rows.append((dataset, a, b, correlation[i, j], pairs))
     plotting.hide_unused(axes, len(datasets))
-    figure.tight_layout()
     section.figure(figure, "rank_correlation", "Spearman rank correlation between metrics, per data set, from {} "
                    "({}).".format(records_lib.numbered(num_models, "model"), representation))
     section.data(pd.DataFrame(long_rows, columns=["dataset", "metric_a", "metric_b", "spearman", "num_models"]),

@@ -185,8 +185,8 @@ class Records:
         f = self.frame
         representation = parsed_column(f, "postprocess_config.postprocess.name")
         post_fn = parsed_column(f, "postprocess_config.postprocess.postprocess_fn")
-        f["representation"] = representation.where(representation.notna(),
-                                                   post_fn.str.strip("@()").str.replace("_representation", ""))
+        f["representation"] = representation.where(representation.notna(), post_fn.str.strip("@()").str.replace(
+            "_representation", "")).fillna("unnamed")  # a user's record without postprocessing keys
         metric_fn = parsed_column(f, "evaluation_config.evaluation.evaluation_fn").str.strip("@()")
         metric = parsed_column(f, "evaluation_config.evaluation.name")
         f["metric_fn"] = metric_fn

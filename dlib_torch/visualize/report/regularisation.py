@@ -22,7 +22,8 @@ def add_to_page(page, records):
     metrics = sorted(summary["metric"].unique(), key=main_scores.metric_sort_key)
     methods = sorted(summary["method"].unique(), key=records_lib.method_sort_key)
     datasets = sorted(summary["dataset"].unique())
-    figure, axes = page.new_figure(len(methods), len(metrics), width=3.0, height=2.4)
+    figure, axes = page.new_figure(len(methods), len(metrics), width=2.6, height=1.9, wspace=0.6, hspace=0.45,
+                                   bottom=0.7, top=0.6 + 0.18 * -(-len(datasets) // 7))
     for j, method in enumerate(methods):
         of_method = summary[summary["method"] == method]
         values = sorted(of_method["hyperparameter"].unique())
@@ -53,9 +54,7 @@ def add_to_page(page, records):
             handles, labels = ax.get_legend_handles_labels()
             if handles:
                 break
-    figure.legend(handles, labels, loc="upper center", ncol=min(len(labels), 7), fontsize=8,
-                  bbox_to_anchor=(0.5, 1.0 + 0.25 / max(len(metrics), 1)))
-    figure.tight_layout()
+    page.legend(figure, handles, labels, 7)
     section.figure(figure, "regularisation_strength", "Median score per regulariser strength: rows are metrics, "
                    "columns methods, lines data sets, from {} ({}).".format(
                        records_lib.numbered(scores["model_id"].nunique(), "model"), representation))

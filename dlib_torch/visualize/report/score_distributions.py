@@ -30,7 +30,8 @@ def _by_method(page, section, scores, representation):
     metrics = sorted(scores["metric"].unique(), key=main_scores.metric_sort_key)
     datasets = sorted(scores["dataset"].unique())
     methods = sorted(scores["method"].unique(), key=records_lib.method_sort_key)
-    figure, axes = page.new_figure(len(datasets), len(metrics), width=3.2, height=2.6)
+    figure, axes = page.new_figure(len(datasets), len(metrics), width=2.6, height=2.0, wspace=0.5, hspace=1.0,
+                                   bottom=1.0)
     grouped = {key: group["value"].to_numpy() for key, group in scores.groupby(["metric", "dataset", "method"])}
     for i, metric in enumerate(metrics):
         for j, dataset in enumerate(datasets):
@@ -41,42 +42,45 @@ def _by_method(page, section, scores, representation):
                 ax.set_title(dataset, fontsize=9)
             if j == 0:
                 ax.set_ylabel(main_scores.display_name(metric), fontsize=8)
-    figure.tight_layout()
     section.figure(figure, "score_by_method", "Scores per method: rows are metrics, columns data sets, from {} "
                    "({}).".format(records_lib.numbered(scores["model_id"].nunique(), "model"), representation))
 
 
 def _by_hyperparameter(page, section, scores, representation):
+    """Boxes per (method, regulariser strength), grouped by method, strength growing left to right."""
     scores = scores[scores["hyperparameter"].notna()]
     if scores.empty:
         section.note("No model records a regulariser strength (vae.beta, factor_vae.gamma, ...); the plots per "
                      "hyper-parameter are skipped.")
         return
     metrics = sorted(scores["metric"].unique(), key=main_scores.metric_sort_key)
+    datasets = sorted(scores["dataset"].unique())
     methods = sorted(scores["method"].unique(), key=records_lib.method_sort_key)
-    for dataset, of_dataset in scores.groupby("dataset", sort=True):
-        figure, axes = page.new_figure(len(methods), len(metrics), width=3.0, height=2.4)
-        grouped = {key: group["value"].to_numpy()
-                   for key, group in of_dataset.groupby(["metric", "method", "hyperparameter"])}
-        for j, method in enumerate(methods):
-            values = sorted(of_dataset.loc[of_dataset["method"] == method, "hyperparameter"].unique())
-            for i, metric in enumerate(metrics):
-                ax = axes[i, j]
-                groups = [grouped.get((metric, method, v), np.empty(0)) for v in values]
-                symbol = _symbol(of_dataset, method)
-                plotting.distributions(ax, groups, ["{}={:g}".format(symbol, v) for v in values], kind="box")
-                if i == 0:
-                    ax.set_title(records_lib.method_name(method), fontsize=9)
-                if j == 0:
-                    ax.set_ylabel(main_scores.display_name(metric), fontsize=8)
-        figure.tight_layout()
-        section.figure(figure, records_lib.file_stem("score_by_hyperparameter", dataset),
-                       "{}: scores per method (columns) and regulariser strength, per metric (rows), from {} "
-                       "({}).".format(dataset, records_lib.numbered(of_dataset["model_id"].nunique(), "model"),
-                                      representation))
-
-
-def _symbol(scores, method):
-    symbols = scores.loc[scores["method"] == method, "hyperparameter_symbol"].dropna()
-    return symbols.iloc[0] if len(symbols) else "h"
-
+    strengths = {m: sorted(scores.loc[scores["method"] == m, "hyperparameter"].unique()) for m in methods}
+    slots, positions, centres, colors = [], [], [], []
+    for k, method in enumerate(methods):  # one slot per (method, strength), a gap of one between methods
+        start = len(slots) + k
+        slots += [(method, value) for value in strengths[method]]
+        positions += [start + n for n in range(len(strengths[method]))]
+        centres.append(start + (len(strengths[method]) - 1) / 2)
+        colors += [plotting.color(k)] * len(strengths[method])
+    grouped = {key: group["value"].to_numpy()
+               for key, group in scores.groupby(["metric", "dataset", "method", "hyperparameter"])}
+    figure, axes = page.new_figure(len(datasets), len(metrics), width=3.4, height=2.0, wspace=0.5, hspace=1.0,
+                                   bottom=1.0)
+    for i, metric in enumerate(metrics):
+        for j, dataset in enumerate(datasets):
+            ax = axes[i, j]
+            plotting.boxes(ax, [grouped.get((metric, dataset) + slot, np.empty(0)) for slot in slots], positions,
+                           colors)
+            ax.set_xticks(centres)
+            ax.set_xticklabels([records_lib.method_name(m) for m in methods], rotation=45, ha="right", fontsize=7)
+            ax.tick_params(axis="y", labelsize=7)
+            if i == 0:
+                ax.set_title(dataset, fontsize=9)
+            if j == 0:
+                ax.set_ylabel(main_scores.display_name(metric), fontsize=8)
+    section.figure(figure, "score_by_hyperparameter", "Scores per method and regulariser strength (boxes: "
+                   "quartiles and 1.5 IQR whiskers; within a method the strength grows left to right, values in "
+                   "the CSV): rows are metrics, columns data sets, from {} ({}).".format(
+                       records_lib.numbered(scores["model_id"].nunique(), "model"), representation))

@@ -31,7 +31,8 @@ def scatter_against_metrics(page, section, x_scores, records, representation, na
         return False
     datasets = sorted(joined["dataset"].unique())
     metrics = [m for m in metrics if m in joined.columns]
-    figure, axes = page.new_figure(len(metrics), len(keys), width=2.8, height=2.6)
+    figure, axes = page.new_figure(len(metrics), len(keys), width=2.4, height=2.2, wspace=0.75, hspace=0.8,
+                                   bottom=0.7, top=0.4 + 0.18 * -(-len(datasets) // 7))
     correlations = []
     for i, key in enumerate(keys):
         for j, metric in enumerate(metrics):
@@ -50,9 +51,7 @@ def scatter_against_metrics(page, section, x_scores, records, representation, na
             ax.set_xlabel(key, fontsize=7)
             ax.set_ylabel(main_scores.display_name(metric), fontsize=7)
     handles, labels = axes[0, 0].get_legend_handles_labels()
-    figure.legend(handles, labels, loc="upper center", ncol=min(len(labels), 7), fontsize=8,
-                  bbox_to_anchor=(0.5, 1.0 + 0.12 / len(keys)))
-    figure.tight_layout()
+    page.legend(figure, handles, labels, 7)
     num_models = joined["model_id"].nunique()
     section.figure(figure, name, "{}, from {} ({}; ρ: Spearman over all of them).".format(
         caption, records_lib.numbered(num_models, "model"), representation))
