@@ -24,8 +24,10 @@ def model_results(records):
     columns = records_lib.MODEL_COLUMNS + ["path"] * ("path" in frame.columns) + \
         ["postprocess_results.model_dir"] * ("postprocess_results.model_dir" in frame.columns)
     result = held_out[columns].copy()
-    result["train_nll"] = pd.to_numeric(held_out.get("evaluation_results.train_nll"), errors="coerce")
-    result["test_nll"] = pd.to_numeric(held_out.get("evaluation_results.test_nll"), errors="coerce")
+    for side in ("train", "test"):
+        column = "evaluation_results.{}_nll".format(side)
+        result[side + "_nll"] = pd.to_numeric(held_out[column], errors="coerce") if column in held_out.columns \
+            else np.nan
     dci = _one_per_model(frame[frame["metric_fn"] == "dci"])
     d_value = pd.Series(np.nan, index=dci.index)
     d_key = pd.Series(None, index=dci.index, dtype=object)

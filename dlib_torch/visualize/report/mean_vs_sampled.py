@@ -55,8 +55,8 @@ def add_to_page(page, records):
         "median (sampled)": grouped["sampled"].median(),
         "median difference": grouped["difference"].median(),
         "sampled higher": grouped["difference"].apply(lambda d: "{:.0f}%".format(100.0 * (d > 0).mean())),
-        "rank correlation": grouped.apply(lambda g: plotting.spearman(g["mean"], g["sampled"])),
     })
+    table["rank correlation"] = [plotting.spearman(g["mean"], g["sampled"]) for _, g in grouped]
     table.index.names = ["data set", "metric"]
     section.table(table, "mean_vs_sampled", "Per data set and metric: medians on each representation, the median "
                   "difference (sampled - mean), how often sampled is higher, and the Spearman correlation between "

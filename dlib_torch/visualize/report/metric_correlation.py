@@ -18,7 +18,8 @@ def add_to_page(page, records):
         return
     datasets = sorted(table.index.get_level_values("dataset").unique())
     columns, rows = plotting.grid(len(datasets), 3)
-    figure, axes = page.new_figure(columns, rows, width=3.6, height=3.6, left=1.5, bottom=1.5, wspace=1.7,
+    side = min(3.6, max(1.4, 0.4 * table.shape[1]))  # cells of about 0.4 inch
+    figure, axes = page.new_figure(columns, rows, width=side, height=side, left=1.5, bottom=1.5, wspace=1.7,
                                    hspace=1.8)
     long_rows, num_models = [], 0
     for ax, dataset in zip(axes.ravel(), datasets):

@@ -15,8 +15,9 @@ def summary_lines(records, study=None):
     if study is not None:
         present = _study_model_nums(records, study)
         total = study.num_models()
-        lines.append("Study {}: {:,} of its {:,} models are present ({:.1f}%){}.".format(
-            study.name, len(present), total, 100.0 * len(present) / max(total, 1),
+        lines.append("Study {}{}: {:,} of its {:,} models are present ({:.1f}%){}.".format(
+            study.name, " (named by the records' paths; --study sets it)" if getattr(study, "inferred", False) else "",
+            len(present), total, 100.0 * len(present) / max(total, 1),
             "; the sweep is partial, so every figure shows only the models present" if len(present) < total else ""))
     return lines
 

@@ -265,6 +265,18 @@ MODEL_COLUMNS = ["model_id", "model_num", "dataset", "method", "hyperparameter",
                  "split", "condition", "model_label"]
 
 
+def study_from_paths(frame):
+    """The study name in the records' paths (dtl_reproduce's `<root>/<study>/<model_num>/metrics/...`), when
+    every record names the same one; else None."""
+    if "path" not in frame.columns:
+        return None
+    names = frame["path"].astype(str).str.extract(_STUDY_IN_PATH, expand=False).dropna().unique()
+    return names[0] if len(names) == 1 and len(frame) else None
+
+
+_STUDY_IN_PATH = r"(?:^|/)([^/]+)/\d+/(?:metrics|abstract_reasoning)/"
+
+
 def model_directory(path):
     """The model's output directory from a record's path (`<dir>/metrics/...`), or None."""
     if not isinstance(path, str):

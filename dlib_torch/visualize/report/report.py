@@ -78,6 +78,9 @@ def report(output_dir, input_paths=(), result_file_pattern=None, study=None, ove
         validation.check_choice("report.representation", representation, ["auto"] + records.representations())
         records.preferred_representation = representation
 
+    if study_object is None:
+        study_object = _study_of_paths(records)
+
     with output_dirs.claim(output_dir, STEP_NAME, overwrite, inputs=inputs):
         page = write_page(output_dir, records, study_object, max_reconstructions, dpi)
         results_dict = {"elapsed_time": time.time() - start, "num_records": len(records.frame),
@@ -109,16 +112,17 @@ def write_page(output_dir, records, study=None, max_reconstructions=48, dpi=100)
     page = page_lib.Page(output_dir, title, dpi=dpi)
     page.summary = overview.summary_lines(records, study)
     overview.add_to_page(page, records, study)
+    # The studies' own results first (they are absent from other studies), then Locatello et al.'s figures.
+    models = generalisation.add_to_page(page, records)
+    reconstructions.add_to_page(page, models, max_reconstructions)
+    composition.add_to_page(page, records)
+    abstract_reasoning.add_to_page(page, records)
     metric_correlation.add_to_page(page, records)
     score_distributions.add_to_page(page, records)
     regularisation.add_to_page(page, records)
     mean_vs_sampled.add_to_page(page, records)
     unsupervised_scores.add_to_page(page, records)
     fairness.add_to_page(page, records)
-    models = generalisation.add_to_page(page, records)
-    reconstructions.add_to_page(page, models, max_reconstructions)
-    composition.add_to_page(page, records)
-    abstract_reasoning.add_to_page(page, records)
     page.write()
     return page
 
@@ -142,6 +146,18 @@ def validate_parameters(output_dir, input_paths, result_file_pattern, representa
         raise ConfigError("report.main_scores = {!r} is not allowed; it must map metric names to result keys, "
                           "e.g. {{'mig': 'discrete_mig'}}".format(main_scores))
     return dict(main_scores)
+
+
+def _study_of_paths(records):
+    """The shipped study the records' paths name (output/<study>/<model_num>/...), if any."""
+    from dlib_torch.config import reproduce
+    from dlib_torch.visualize.report import records as records_lib
+    name = records_lib.study_from_paths(records.frame)
+    if name not in reproduce.study_names():
+        return None
+    study = reproduce.get_study(name)
+    study.inferred = True
+    return study
 
 
 def _study(name_or_path):

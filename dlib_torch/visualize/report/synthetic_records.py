@@ -1,7 +1,7 @@
 """Synthetic aggregated records shaped like a study's (for dtl_report's tests and benchmark, no training).
 
 Each record has the keys a real `results/aggregate/evaluation.json` (or `abstract_reasoning.json`) of that
-study has: `train_config.*` from the study's own sweep, written as gin prints it, `train_results.*`,
+study has: `train_config.*` from the study's model gin file and sweep, written as gin prints it, `train_results.*`,
 `postprocess_config.*`, `postprocess_results.*`, `evaluation_config.*` and the metric's real result keys
 with invented values (a hidden per-model quality plus noise, so that metrics correlate), and `path` in
 dtl_reproduce's layout.
@@ -14,6 +14,7 @@ import pandas as pd
 
 from dlib_torch.config import hyperparams
 from dlib_torch.config import reproduce
+from dlib_torch.utils import results
 
 # metric config name -> evaluation function, for the shipped studies' metric files.
 METRIC_FUNCTIONS = {"beta_vae_sklearn": "beta_vae_sklearn", "factor_vae_metric": "factor_vae_score",
@@ -42,7 +43,7 @@ def study_records(study_name, model_nums, metrics=None, representations=None, ra
     records = []
     for model_num in model_nums:
         config = study.get_config(model_num)
-        base = _model_keys(study.name, model_num, config, rng, output_root)
+        base = _model_keys(study, model_num, config, rng)
         quality = _quality(config, rng)
         for representation in representations:
             post = _postprocess_keys(study.name, model_num, representation, rng, output_root)
@@ -64,7 +65,7 @@ def abstract_reasoning_records(study_name, model_nums, steps=(1000, 2000, 5000, 
     records = []
     for model_num in model_nums:
         config = study.get_config(model_num)
-        record = _model_keys(study.name, model_num, config, rng, output_root)
+        record = _model_keys(study, model_num, config, rng)
         record.update(_postprocess_keys(study.name, model_num, "mean", rng, output_root))
         quality = _quality(config, rng)
         final = 0.35 + 0.5 * _sigmoid(quality + rng.normal(0, 0.3))
@@ -104,15 +105,16 @@ def _gin_text(value):
     return hyperparams.to_bindings({"x": value})[0][len("x = "):]
 
 
-def _model_keys(study_name, model_num, config, rng, output_root):
-    train_config = {"model.model_num": str(model_num), "model.batch_size": "64", "model.training_steps": "300000",
-                    "encoder.num_latent": "10", "reconstruction_loss.loss_fn": "@bernoulli_loss"}
+def _model_keys(study, model_num, config, rng):
+    """The train_* keys: the study's model gin file, then the sweep's bindings, as the operative config has them."""
+    train_config = results.gin_dict(study.get_model_config(model_num)[1])
+    train_config["model.model_num"] = str(model_num)
     train_config.update({key: _gin_text(value) for key, value in config.items()})
     train_results = {"loss": float(rng.uniform(20, 200)), "reconstruction_loss": float(rng.uniform(10, 170)),
                      "elbo": -float(rng.uniform(20, 200)), "regularizer": float(rng.uniform(5, 30)),
                      "kl_loss": float(rng.uniform(5, 30)), "global_step": 300000,
                      "elapsed_time": float(rng.uniform(3e4, 9e4)),
-                     "uuid": "{}-{}".format(study_name, model_num)}
+                     "uuid": "{}-{}".format(study.name, model_num)}
     record = {"train_config." + k: v for k, v in train_config.items()}
     record.update({"train_results." + k: v for k, v in train_results.items()})
     return record

@@ -44,7 +44,8 @@ def make_page(directory, records, study=None):
     loaded = records_lib.Records(records_lib.load([path]))
     output_dir = os.path.join(directory, "report")
     os.makedirs(output_dir)
-    page = report.write_page(output_dir, loaded, reproduce.get_study(study) if study else None)
+    # A low resolution keeps the tests quick; the layout does not depend on it.
+    page = report.write_page(output_dir, loaded, reproduce.get_study(study) if study else None, dpi=50)
     with open(os.path.join(output_dir, "index.html"), encoding="utf-8") as f:
         return page, f.read()
 
@@ -61,7 +62,7 @@ def check_page_links_every_file(output_dir, text):
     for link in parser.links:
         if link.endswith(".png"):
             with Image.open(os.path.join(output_dir, link)) as image:
-                assert image.size[0] > 100 and image.size[1] > 100
+                assert image.size[0] > 50 and image.size[1] > 50
     assert parser.captions and all("model" in caption for caption in parser.captions)
     return parser
 
@@ -109,14 +110,14 @@ def test_unsupervised_study_figures_and_tables(unsupervised):
 
 def test_fairness_study_draws_unfairness_against_every_disentanglement_metric(tmp_path):
     model_nums = [1800 * d + 50 * (6 * m + h) + s for d in (0, 2) for m in (0, 2) for h in (0, 5) for s in (0, 1)]
-    records = synthetic_records.study_records("fairness_study_v1", model_nums, representations=["mean"])
-    assert len(records) == 160
+    records = synthetic_records.study_records("fairness_study_v1", model_nums, representations=["mean"],
+                                              metrics=["fairness", "beta_vae_sklearn", "mig", "dci"])
+    assert len(records) == 64
     page, text = make_page(str(tmp_path), records, "fairness_study_v1")
     output_dir = str(tmp_path / "report")
     check_page_links_every_file(output_dir, text)
     versus = csv(output_dir, "unfairness_vs_metrics")
-    assert set(versus["metric"]) == {"beta_vae_sklearn", "factor_vae_metric", "mig", "dci",
-                                     "modularity_explicitness", "sap_score"}
+    assert set(versus["metric"]) == {"beta_vae_sklearn", "mig", "dci"}
     assert set(versus["dataset"]) == {"dsprites_full", "noisy_dsprites"} and set(versus["models"]) == {8}
     assert "Mean vs sampled representation</b>: Needs records of both" in text
 
