@@ -7,9 +7,9 @@
   tables/*.csv            every table, and the numbers behind each figure
   reconstructions/*.png   the held-out panels of dtl_visualize, copied for the generalisation models
   results/                the records of step `report` (numbers of records, models, figures and tables)
-Families drawn when their records are present (each module's docstring says which paper and figure):
-overview (study coverage), metric_correlation, score_distributions, regularisation, mean_vs_sampled,
-unsupervised_scores, fairness, generalisation, reconstructions, composition, abstract_reasoning. A family
+Families drawn when their records are present (each module's docstring says which paper and figure), in
+page order: overview (study coverage), generalisation, reconstructions, composition, abstract_reasoning,
+metric_correlation, score_distributions, regularisation, mean_vs_sampled, unsupervised_scores, fairness. A family
 whose records or columns are missing is skipped with a note on the page, never an error, so the report
 works on partial sweeps and on users' own studies. A finished output directory is kept unless `overwrite`.
 """
