@@ -118,7 +118,8 @@ def _scatter(page, section, table, models):
     conditions = sorted(table["condition"].unique(), key=records_lib.condition_sort_key)
     labels = list(dict.fromkeys(table["model_label"]))
     figure, axes = page.new_figure(len(conditions), len(datasets), width=3.2, height=2.8, wspace=0.9, hspace=0.7, bottom=0.6,
-                                   top=0.5 + 0.18 * -(-(len(labels) + 2) // 4))
+                                   top=0.5 + 0.18 * -(-(len(labels) + 2) // 4),
+                                   min_width=4 * page_lib.LEGEND_ENTRY_WIDTH)
     for i, dataset in enumerate(datasets):
         for j, condition in enumerate(conditions):
             ax = axes[i, j]

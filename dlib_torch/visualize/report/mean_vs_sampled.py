@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 
 from dlib_torch.visualize.report import main_scores
+from dlib_torch.visualize.report import page as page_lib
 from dlib_torch.visualize.report import plotting
 from dlib_torch.visualize.report import records as records_lib
 
@@ -28,7 +29,8 @@ def add_to_page(page, records):
     datasets = sorted(paired["dataset"].unique())
     columns, rows = plotting.grid(len(metrics), 5)
     figure, axes = page.new_figure(columns, rows, width=2.6, height=2.6, wspace=0.8, hspace=0.8, bottom=0.6,
-                                   top=0.4 + 0.18 * -(-len(datasets) // 7))
+                                   top=0.4 + 0.18 * -(-len(datasets) // 7),
+                                   min_width=min(len(datasets), 7) * page_lib.LEGEND_ENTRY_WIDTH)
     for ax, metric in zip(axes.ravel(), metrics):
         of_metric = paired[paired["metric"] == metric]
         for k, dataset in enumerate(datasets):

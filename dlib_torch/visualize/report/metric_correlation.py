@@ -7,6 +7,9 @@ from dlib_torch.visualize.report import plotting
 from dlib_torch.visualize.report import records as records_lib
 
 
+MIN_MODELS = 3
+
+
 def add_to_page(page, records):
     representation = records.default_representation()
     section = page.section("Rank correlation between metrics",
@@ -16,7 +19,14 @@ def add_to_page(page, records):
     if table.shape[1] < 2:
         section.note("Needs at least two metrics with scores; the records have {}.".format(table.shape[1]))
         return
-    datasets = sorted(table.index.get_level_values("dataset").unique())
+    counts = table.groupby(level="dataset").size()
+    datasets = sorted(counts.index[counts >= MIN_MODELS])
+    if len(datasets) < len(counts):
+        section.note("Rank correlations need at least {} models of a data set; {} {} fewer.".format(
+            MIN_MODELS, ", ".join(sorted(counts.index[counts < MIN_MODELS])),
+            "has" if (counts < MIN_MODELS).sum() == 1 else "have"))
+    if not datasets:
+        return
     columns, rows = plotting.grid(len(datasets), 3)
     side = min(3.6, max(1.4, 0.4 * table.shape[1]))  # cells of about 0.4 inch
     figure, axes = page.new_figure(columns, rows, width=side, height=side, left=1.5, bottom=1.5, wspace=1.7,
@@ -25,7 +35,7 @@ def add_to_page(page, records):
     for ax, dataset in zip(axes.ravel(), datasets):
         scores = table.xs(dataset, level="dataset").dropna(axis=1, how="all")
         metrics = list(scores.columns)
-        correlation = scores.corr(method="spearman", min_periods=3).to_numpy() if len(metrics) >= 2 else \
+        correlation = scores.corr(method="spearman", min_periods=MIN_MODELS).to_numpy() if len(metrics) >= 2 else \
             np.full((len(metrics), len(metrics)), np.nan)
         names = [main_scores.display_name(m) for m in metrics]
         plotting.heatmap(ax, correlation, names, names)

@@ -27,9 +27,12 @@ table.data tbody th { text-align: left; }
 .note { background: #fff8e1; border-left: 4px solid #f0b400; padding: .4em .8em; margin: .5em 0; font-size: .9em; }
 .summary { font-size: 1.05em; }
 .gallery { display: flex; flex-wrap: wrap; gap: 1em; }
-.gallery figure { width: 410px; }
+.gallery figure { width: 640px; }
 a.csv { font-size: .85em; }
 """
+
+
+LEGEND_ENTRY_WIDTH = 1.9  # inches taken by one column of a figure legend (marker and a label of ~20 characters)
 
 
 class Page:
@@ -49,14 +52,17 @@ class Page:
         return section
 
     def new_figure(self, num_columns, num_rows, width=3.0, height=2.4, left=0.8, right=0.2, bottom=0.9, top=0.4,
-                   wspace=0.7, hspace=0.9):
+                   wspace=0.7, hspace=0.9, min_width=0.0):
         """A matplotlib Figure (Agg, no pyplot state) of num_rows x num_columns panels, and its axes [rows, columns].
 
         Sizes are inches: each panel is width x height, with wspace/hspace between panels and the margins around
-        them. A fixed layout costs one drawing pass where tight_layout costs three, which matters for figures of
-        hundreds of panels.
+        them (a figure narrower than `min_width`, e.g. for its legend, gets wider margins). A fixed layout costs one
+        drawing pass where tight_layout costs three, which matters for figures of hundreds of panels.
         """
-        figure_width = left + right + num_columns * width + (num_columns - 1) * wspace
+        panels_width = num_columns * width + (num_columns - 1) * wspace
+        if left + right + panels_width < min_width:
+            left = right = (min_width - panels_width) / 2
+        figure_width = left + right + panels_width
         figure_height = bottom + top + num_rows * height + (num_rows - 1) * hspace
         figure = Figure(figsize=(figure_width, figure_height), dpi=self.dpi)
         axes = figure.subplots(num_rows, num_columns, squeeze=False, gridspec_kw=dict(
@@ -66,7 +72,8 @@ class Page:
 
     @staticmethod
     def legend(figure, handles, labels, columns):
-        """One legend for the whole figure, centred in its top margin."""
+        """One legend for the whole figure, centred in its top margin (make the figure LEGEND_ENTRY_WIDTH inches
+        per column wide with new_figure's min_width)."""
         figure.legend(handles, labels, loc="upper center", ncol=max(1, min(len(labels), columns)), fontsize=8,
                       bbox_to_anchor=(0.5, 1.0), frameon=False)
 
@@ -158,8 +165,8 @@ class Section:
         """Images already in the output directory: [(relative path, caption)]."""
         self.has_content = True
         self.items.append("<div class='gallery'>{}</div>".format("".join(
-            "<figure><img src='{}' alt='{}'><figcaption>{}</figcaption></figure>".format(
-                html.escape(path), html.escape(caption), html.escape(caption)) for path, caption in images)))
+            "<figure><a href='{0}'><img src='{0}' alt='{1}'></a><figcaption>{1}</figcaption></figure>".format(
+                html.escape(path), html.escape(caption)) for path, caption in images)))
 
     def note(self, text):
         self.notes.append(text)

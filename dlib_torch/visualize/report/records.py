@@ -298,4 +298,8 @@ _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
 def file_stem(*parts):
     """A safe file name stem from parts ('dsprites full' -> 'dsprites_full')."""
-    return "_".join(_SAFE.sub("_", str(p)).strip("_") for p in parts if p is not None and str(p) != "")
+    text = "_".join(str(p) for p in parts if p is not None and str(p) != "")
+    return _SAFE.sub("_", text.translate(_GREEK)).strip("_")
+
+
+_GREEK = str.maketrans({"β": "beta", "γ": "gamma", "λ": "lambda"})

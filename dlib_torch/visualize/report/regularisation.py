@@ -3,6 +3,7 @@ value of each method's hyper-parameter, one line per data set (Locatello et al. 
 import pandas as pd
 
 from dlib_torch.visualize.report import main_scores
+from dlib_torch.visualize.report import page as page_lib
 from dlib_torch.visualize.report import plotting
 from dlib_torch.visualize.report import records as records_lib
 
@@ -23,7 +24,8 @@ def add_to_page(page, records):
     methods = sorted(summary["method"].unique(), key=records_lib.method_sort_key)
     datasets = sorted(summary["dataset"].unique())
     figure, axes = page.new_figure(len(methods), len(metrics), width=2.6, height=1.9, wspace=0.6, hspace=0.45,
-                                   bottom=0.7, top=0.6 + 0.18 * -(-len(datasets) // 7))
+                                   bottom=0.7, top=0.6 + 0.18 * -(-len(datasets) // 7),
+                                   min_width=min(len(datasets), 7) * page_lib.LEGEND_ENTRY_WIDTH)
     for j, method in enumerate(methods):
         of_method = summary[summary["method"] == method]
         values = sorted(of_method["hyperparameter"].unique())

@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 
 from dlib_torch.visualize.report import main_scores
+from dlib_torch.visualize.report import page as page_lib
 from dlib_torch.visualize.report import plotting
 from dlib_torch.visualize.report import records as records_lib
 
@@ -32,7 +33,8 @@ def scatter_against_metrics(page, section, x_scores, records, representation, na
     datasets = sorted(joined["dataset"].unique())
     metrics = [m for m in metrics if m in joined.columns]
     figure, axes = page.new_figure(len(metrics), len(keys), width=2.4, height=2.2, wspace=0.75, hspace=0.8,
-                                   bottom=0.7, top=0.4 + 0.18 * -(-len(datasets) // 7))
+                                   bottom=0.7, top=0.4 + 0.18 * -(-len(datasets) // 7),
+                                   min_width=min(len(datasets), 7) * page_lib.LEGEND_ENTRY_WIDTH)
     correlations = []
     for i, key in enumerate(keys):
         for j, metric in enumerate(metrics):
