@@ -17,6 +17,7 @@ import glob
 import os
 import time
 
+from absl import logging
 import gin
 
 from dlib_torch.utils import gin_utils
@@ -113,18 +114,27 @@ def write_page(output_dir, records, study=None, max_reconstructions=48, dpi=100)
     page.summary = overview.summary_lines(records, study)
     overview.add_to_page(page, records, study)
     # The studies' own results first (they are absent from other studies), then Locatello et al.'s figures.
-    models = generalisation.add_to_page(page, records)
-    reconstructions.add_to_page(page, models, max_reconstructions)
-    composition.add_to_page(page, records)
-    abstract_reasoning.add_to_page(page, records)
-    metric_correlation.add_to_page(page, records)
-    score_distributions.add_to_page(page, records)
-    regularisation.add_to_page(page, records)
-    mean_vs_sampled.add_to_page(page, records)
-    unsupervised_scores.add_to_page(page, records)
-    fairness.add_to_page(page, records)
+    models = _drawn(page, generalisation, records)
+    _drawn(page, reconstructions, models, max_reconstructions)
+    for family in (composition, abstract_reasoning, metric_correlation, score_distributions, regularisation,
+                   mean_vs_sampled, unsupervised_scores, fairness):
+        _drawn(page, family, records)
     page.write()
     return page
+
+
+def _drawn(page, family, *args):
+    """Runs `family.add_to_page`; records it cannot handle (a user's study, an unforeseen shape) cost that family
+    only: the error goes to the log with its traceback and onto the page as a note, and the rest is drawn."""
+    try:
+        return family.add_to_page(page, *args)
+    except Exception as e:  # pylint: disable=broad-except
+        name = family.__name__.rsplit(".", 1)[-1]
+        logging.exception("dtl_report: the %s figures failed", name)
+        page.section(name.replace("_", " ").capitalize()).note(
+            "could not be drawn from these records ({}: {}); the log has the details.".format(
+                type(e).__name__, " ".join(str(e).split())[:200]))
+        return None
 
 
 def validate_parameters(output_dir, input_paths, result_file_pattern, representation, main_scores,
