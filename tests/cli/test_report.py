@@ -94,11 +94,13 @@ def test_result_file_pattern_reads_the_records_themselves(tmp_path):
         os.makedirs(path.parent)
         path.write_text(json.dumps({k: v for k, v in record.items() if k != "path"}))
     run = dtl("dtl_report", "--result_file_pattern=output/*/*/metrics/*/*/results/aggregate/evaluation.json",
-              "--output_dir=report", "--study=quickstart", "--gin_bindings=report.dpi = 40", cwd=tmp_path)
+              "--output_dir=report", "--gin_bindings=report.dpi = 40", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     text = (tmp_path / "report" / "index.html").read_text(encoding="utf-8")
     assert "4 records from 2 trained models (dsprites_procedural)." in text
-    assert "Study quickstart: 2 of its 6 models are present" in text
+    # Without --study, the study the paths name (output/<study>/<model_num>/...).
+    assert "Study quickstart (named by the records&#x27; paths; --study sets it): 2 of its 6 models are present" in text
+    assert "generalisation_dsprites_procedural.csv" in text
 
 
 def test_from_dtl_reproduce_through_dtl_aggregate(tmp_path):
