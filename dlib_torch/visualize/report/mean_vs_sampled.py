@@ -39,6 +39,9 @@ def add_to_page(page, records):
         low = np.nanmin(of_metric[["mean", "sampled"]].to_numpy())
         high = np.nanmax(of_metric[["mean", "sampled"]].to_numpy())
         ax.plot([low, high], [low, high], "k--", linewidth=0.8)
+        if low > 0 and high > 100 * low:  # heavy-tailed scores (the total correlation): log axes
+            plotting.log_scale(ax, [low, high], "x")
+            plotting.log_scale(ax, [low, high], "y")
         ax.set_title(main_scores.display_name(metric), fontsize=9)
         ax.set_xlabel("mean", fontsize=8)
         ax.set_ylabel("sampled", fontsize=8)
