@@ -15,6 +15,7 @@ STAGES = {
     "dtl_submit": "dlib_torch.cli.submit:run",
     "dtl_import": "dlib_torch.cli.import_model:run",
     "dtl_udr": "dlib_torch.cli.udr:run",
+    "dtl_report": "dlib_torch.cli.report:run",
 }
 
 setuptools.setup(
@@ -47,7 +48,7 @@ setuptools.setup(
         "imageio>=2.20",
         "tqdm>=4.60",
         "h5py>=3.0",
-        "matplotlib>=3.5",  # interventional-effect plots of dtl_visualize
+        "matplotlib>=3.5",  # interventional-effect plots of dtl_visualize, dtl_report's figures
     ],
     extras_require={
         "test": ["pytest>=7", "pytest-xdist>=3", "tensorboard>=2.14"],  # tensorboard: the optional event files

@@ -38,6 +38,26 @@ def aggregate_results_to_json(result_file_pattern, output_path, num_processes=No
     Returns:
       Summary(num_records, num_skipped, skipped_paths): skipped_paths holds the first few skipped files.
     """
+    records, skipped = _collect(result_file_pattern, num_processes)
+    with atomic.atomic_path(output_path) as tmp:
+        pd.DataFrame(records).to_json(path_or_buf=tmp)
+    return Summary(len(records), len(skipped), skipped[:_NUM_SKIPPED_SHOWN])
+
+
+def load_records(result_file_pattern, num_processes=None):
+    """The records matching the glob, read in parallel and without writing a file (dtl_report's
+    --result_file_pattern); returns (records, number of unreadable files skipped)."""
+    records, skipped = _collect(result_file_pattern, num_processes)
+    return records, len(skipped)
+
+
+def load_aggregated_json_results(source_path):
+    """Loads a file written by `aggregate_results_to_json` as a pandas DataFrame (one row per record)."""
+    return pd.read_json(source_path, orient="columns")
+
+
+def _collect(result_file_pattern, num_processes):
+    """(records, skipped paths) of the files matching the glob; no match is a UserError."""
     paths = sorted(glob.glob(result_file_pattern, recursive=True))
     if not paths:
         raise UserError("no result files match {!r}; check --result_file_pattern".format(result_file_pattern))
@@ -45,14 +65,7 @@ def aggregate_results_to_json(result_file_pattern, output_path, num_processes=No
     if skipped:
         logging.warning("skipped %d unreadable or unfinished records, e.g.:\n  %s", len(skipped),
                         "\n  ".join(skipped[:_NUM_SKIPPED_SHOWN]))
-    with atomic.atomic_path(output_path) as tmp:
-        pd.DataFrame(records).to_json(path_or_buf=tmp)
-    return Summary(len(records), len(skipped), skipped[:_NUM_SKIPPED_SHOWN])
-
-
-def load_aggregated_json_results(source_path):
-    """Loads a file written by `aggregate_results_to_json` as a pandas DataFrame (one row per record)."""
-    return pd.read_json(source_path, orient="columns")
+    return records, skipped
 
 
 def _load_all(paths, num_processes):

@@ -121,3 +121,13 @@ def test_loads_files_written_by_pandas_like_the_reference(tmp_path):
     pd.DataFrame([{"evaluation_results.discrete_mig": 0.5, "path": "a"}]).to_json(path)
     frame = aggregate_results.load_aggregated_json_results(path)
     assert frame.loc[0, "evaluation_results.discrete_mig"] == 0.5 and frame.loc[0, "path"] == "a"
+
+
+def test_load_records_reads_without_writing_and_counts_the_skipped(sweep):
+    with open(sweep[0], "w") as f:
+        f.write('{"evaluation_results.discrete_m')
+    records, num_skipped = aggregate_results.load_records(PATTERN)
+    assert num_skipped == 1 and sorted(r["path"] for r in records) == sweep[1:]
+    assert not os.path.exists("results.json")
+    with pytest.raises(UserError, match="no result files match"):
+        aggregate_results.load_records("nothing/*.json")
