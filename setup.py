@@ -12,6 +12,10 @@ STAGES = {
     "dtl_reproduce": "dlib_torch.cli.reproduce:run",
     "dtl_aggregate": "dlib_torch.cli.aggregate:run",
     "dtl_submit": "dlib_torch.cli.submit:run",
+    "dtl_train_weakly_supervised": "dlib_torch.cli.train_weakly_supervised:run",
+    "dtl_reproduce_weakly_supervised": "dlib_torch.cli.reproduce_weakly_supervised:run",
+    "dtl_train_semi_supervised": "dlib_torch.cli.train_semi_supervised:run",
+    "dtl_reproduce_semi_supervised": "dlib_torch.cli.reproduce_semi_supervised:run",
 }
 
 setuptools.setup(
