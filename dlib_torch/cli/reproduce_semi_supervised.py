@@ -81,7 +81,7 @@ def plan(FLAGS):
     else:
         model_dir = os.path.join(FLAGS.model_dir, "model")
         supervised_seed, num_labelled_samples, train_percentage, labeller_fn = supervision(FLAGS, model_dir)
-    steps.append(Step("visualize", "model", model_dir, os.path.join(output_directory, "visualizations"), [], []))
+    steps.append(supervision_pipeline.visualize_step(FLAGS, model_dir))
     postprocess_configs = supervision_pipeline.config_files(FLAGS.gin_postprocess_config_glob,
                                                             "gin_postprocess_config_glob")
     for config in postprocess_configs:

@@ -37,7 +37,7 @@ def plan(FLAGS):
         steps.append(Step("train", "model", None, model_dir, [model_config], bindings))
     else:
         model_dir = os.path.join(FLAGS.model_dir, "model")
-    steps.append(Step("visualize", "model", model_dir, os.path.join(output_directory, "visualizations"), [], []))
+    steps.append(supervision_pipeline.visualize_step(FLAGS, model_dir))
     postprocess_configs = supervision_pipeline.config_files(FLAGS.gin_postprocess_config_glob,
                                                             "gin_postprocess_config_glob")
     for config in postprocess_configs:

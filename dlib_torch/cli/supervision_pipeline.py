@@ -34,7 +34,19 @@ def define_flags():
                        "(semi-supervised).")
     flags.DEFINE_string("labeller_fn", None, "Labeller of the labelled set, e.g. @perfect_labeller "
                         "(semi-supervised).")
+    # dlib_torch additions (the reference's values by default): the size of the visualisations.
+    flags.DEFINE_integer("num_animations", 5, "Latent traversal animations of the visualisation.", lower_bound=1)
+    flags.DEFINE_integer("num_frames", 20, "Frames per animation of the visualisation.", lower_bound=2)
+    flags.DEFINE_integer("num_points_irs", 10000, "Points of the visualisation's interventional-effect plots.",
+                         lower_bound=1)
     flags.mark_flag_as_required("output_directory")
+
+
+def visualize_step(FLAGS, model_dir):
+    """The visualisation of the trained model, sized by the flags."""
+    return reproduce.Step("visualize", "model", model_dir, os.path.join(FLAGS.output_directory, "visualizations"),
+                          [], [], {"num_animations": FLAGS.num_animations, "num_frames": FLAGS.num_frames,
+                                   "num_points_irs": FLAGS.num_points_irs})
 
 
 def model_config_file(FLAGS):

@@ -14,7 +14,6 @@ equal-width bins (an adaptive threshold, no label needed).
 import gin
 import numpy as np
 import torch
-from torch.nn import functional as F
 
 from dlib_torch.methods.shared import losses
 from dlib_torch.methods.unsupervised import vae
@@ -57,7 +56,9 @@ class WeakVAEBase(vae.BaseVAE):
             torch.cat([observations[:, :height], observations[:, height:]], dim=0))
         z_mean, z_mean_2 = z_means[:batch_size], z_means[batch_size:]
         z_logvar, z_logvar_2 = z_logvars[:batch_size], z_logvars[batch_size:]
-        labels_one_hot = F.one_hot(labels.long(), z_mean.shape[1]).to(z_mean.dtype)
+        # TF's one_hot: a label beyond the latent dimensions gives an all-zero row (torch's one_hot would raise).
+        labels_one_hot = (labels.long().unsqueeze(1) == torch.arange(z_mean.shape[1], device=labels.device)
+                          ).to(z_mean.dtype)
         kl_per_point = compute_kl(z_mean, z_mean_2, z_logvar, z_logvar_2)
         new_mean, new_log_var = self.average_posterior(z_mean, z_logvar, z_mean_2, z_logvar_2)
         mean_sample_1, log_var_sample_1 = self.aggregate(z_mean, z_logvar, new_mean, new_log_var, labels_one_hot,
