@@ -31,7 +31,7 @@ setuptools.setup(
     packages=setuptools.find_packages(include=["dlib_torch", "dlib_torch.*"]) + ["dlib_torch.studies"],
     package_dir={"dlib_torch.studies": "configs/studies"},
     package_data={
-        "dlib_torch": ["resources/*"],
+        "dlib_torch": ["resources/*", "examples/supervision/*.gin", "examples/supervision/*/*.gin"],
         "dlib_torch.studies": ["*.md", "**/*.gin", "**/*.py", "**/*.md"],
     },
     include_package_data=False,

@@ -15,6 +15,7 @@ import numpy as np
 
 from dlib_torch.data.ground_truth import named_data
 from dlib_torch.data.ground_truth import splits
+from dlib_torch.methods.unsupervised import checkpoint  # pylint: disable=unused-import (as before: train.checkpoint)
 from dlib_torch.methods.unsupervised import gt_decoder  # pylint: disable=unused-import (registers @gt_decoder)
 from dlib_torch.methods.unsupervised import vae  # pylint: disable=unused-import (registers the models)
 from dlib_torch.methods.unsupervised import training
