@@ -117,6 +117,7 @@ def test_nan_loss_exits_2_with_one_line(tmp_path, kind):
 
 @pytest.mark.parametrize("kind, binding, message", [
     ("weak", "group_vae.bogus = 1", "bogus"),
+    ("weak", "dynamics.k = 0", "dynamics.k = 0 is out of range"),
     ("semi", "model.train_percentage = 1.5", "model.train_percentage = 1.5"),
     ("semi", "model.model = @vae()", "must be a semi-supervised model"),
     ("semi", "labeller.labeller_fn = @partial_labeller", "partial_labeller"),

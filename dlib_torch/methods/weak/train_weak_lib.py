@@ -9,6 +9,8 @@ carried by the checkpoint), so the same config and seed give the same pairs.
 import gin
 import numpy as np
 
+from dlib_torch.utils import validation
+
 
 @gin.configurable("dynamics", denylist=["z", "ground_truth_data", "random_state", "return_index"])
 def simple_dynamics(z, ground_truth_data, random_state, return_index=False, k=gin.REQUIRED):
@@ -27,7 +29,7 @@ def simple_dynamics(z, ground_truth_data, random_state, return_index=False, k=gi
     if k == -1:
         k_observed = random_state.randint(1, ground_truth_data.num_factors)
     else:
-        k_observed = k
+        k_observed = validation.check_int("dynamics.k", k, minimum=1, maximum=ground_truth_data.num_factors)
     index_list = random_state.choice(z.shape[1], random_state.choice([1, k_observed]), replace=False)
     index = -1
     for index in index_list:
