@@ -201,11 +201,13 @@ def _check_model_runs(model, dataset, batch_size, device):
 
 def already_trained(model_dir, overwrite):
     """True (saying so) if `model_dir` holds a finished model and not `overwrite`; else checks, without side
-    effects, that the directory may be trained into. Call it before loading data."""
+    effects, that the directory may be trained into and that `training_runtime` is valid. Call it before
+    loading data."""
     if results.step_finished(model_dir, "train") and not overwrite:
         logging.info("%s holds a finished model; nothing to do (pass --overwrite to train it again)", model_dir)
         return True
     output_dirs.check_output_directory(model_dir, "train", overwrite, keep_unfinished=True, finished_ok=True)
+    training_runtime()
     return False
 
 
