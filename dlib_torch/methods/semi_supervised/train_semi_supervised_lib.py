@@ -10,8 +10,9 @@ evaluation (over num_labelled_samples batches, as the reference) pairs them with
 with RandomState(unsupervised_data_seed). Unlabelled training batches come from that same seed; torch is seeded
 with model_seed.
 
-This module registers its own `model` configurable: do not import it into a process that also trains with
-methods/unsupervised/train.py (gin would find `model` ambiguous), as the reference's separate commands do not.
+`train` becomes the gin configurable `model` only when `train_with_gin` first runs (not on import), because
+methods/unsupervised/train.py registers a `model` too and gin finds a name registered twice ambiguous: a process
+that trains a semi-supervised model must not also train with train.py, as the reference's separate commands.
 """
 import gin
 import numpy as np
@@ -26,17 +27,23 @@ from dlib_torch.utils import validation
 from dlib_torch.utils.errors import ConfigError
 
 
+_configurable_train = None
+
+
 def train_with_gin(model_dir, overwrite=False, gin_config_files=None, gin_bindings=None):
-    """Parses the gin files and bindings (errors name the culprit), trains, clears gin."""
+    """Registers `model` (once), parses the gin files and bindings (errors name the culprit), trains, clears gin."""
+    global _configurable_train
+    if _configurable_train is None:
+        _configurable_train = gin.configurable("model", module=__name__, denylist=["model_dir", "overwrite"])(train)
     with gin_utils.configured(gin_config_files, gin_bindings):
-        train(model_dir, overwrite)
+        _configurable_train(model_dir, overwrite)
 
 
-@gin.configurable("model", denylist=["model_dir", "overwrite"])
 def train(model_dir, overwrite=False, model=gin.REQUIRED, training_steps=gin.REQUIRED,
           unsupervised_data_seed=gin.REQUIRED, supervised_data_seed=gin.REQUIRED, model_seed=gin.REQUIRED,
           batch_size=gin.REQUIRED, num_labelled_samples=gin.REQUIRED, train_percentage=gin.REQUIRED, name=""):
-    """Trains the semi-supervised `model`, exports it, evaluates it on the held-back labels, records it.
+    """Trains the semi-supervised `model`, exports it, evaluates it on the held-back labels, records it
+    (registered as gin's `model` by `train_with_gin`).
 
     Args:
       model_dir: directory of the model.
