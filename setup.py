@@ -16,6 +16,10 @@ STAGES = {
     "dtl_import": "dlib_torch.cli.import_model:run",
     "dtl_udr": "dlib_torch.cli.udr:run",
     "dtl_report": "dlib_torch.cli.report:run",
+    "dtl_train_weakly_supervised": "dlib_torch.cli.train_weakly_supervised:run",
+    "dtl_reproduce_weakly_supervised": "dlib_torch.cli.reproduce_weakly_supervised:run",
+    "dtl_train_semi_supervised": "dlib_torch.cli.train_semi_supervised:run",
+    "dtl_reproduce_semi_supervised": "dlib_torch.cli.reproduce_semi_supervised:run",
 }
 
 setuptools.setup(
@@ -31,7 +35,7 @@ setuptools.setup(
     packages=setuptools.find_packages(include=["dlib_torch", "dlib_torch.*"]) + ["dlib_torch.studies"],
     package_dir={"dlib_torch.studies": "configs/studies"},
     package_data={
-        "dlib_torch": ["resources/*"],
+        "dlib_torch": ["resources/*", "examples/supervision/*.gin", "examples/supervision/*/*.gin"],
         "dlib_torch.studies": ["*.md", "**/*.gin", "**/*.py", "**/*.md"],
     },
     include_package_data=False,

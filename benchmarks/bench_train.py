@@ -11,6 +11,9 @@ out of the loop's rate (a real run writes one every 5000 steps or 10 minutes), a
 The bare loop reuses one pre-sampled batch and does forward, backward and step only. Both loops run in
 alternating rounds on one model. Prints iterations/s of both (best round, and all rounds), the median of the
 rounds' ratios (the headline; target >= 0.95) and the ratio of the best rounds, images/s and peak RSS.
+--model=group_vae_argmax (weakly supervised) and --model=s2_vae (semi-supervised) compare the same way: their
+real loop draws pairs, or unlabelled batches plus labelled rows, as dtl_train_{weakly,semi}_supervised do; the
+bare loop reuses one such batch. Both models see 2 x batch_size images per iteration.
 """
 import argparse
 import resource
@@ -23,6 +26,9 @@ import numpy as np
 import torch
 
 from dlib_torch.data.ground_truth import named_data
+from dlib_torch.methods.weak import weak_vae  # pylint: disable=unused-import (registers the weak models)
+from dlib_torch.methods.semi_supervised import semi_supervised_utils
+from dlib_torch.methods.semi_supervised import semi_supervised_vae
 from dlib_torch.methods.unsupervised import train
 from dlib_torch.methods.unsupervised import training_log
 from dlib_torch.utils import allocator
@@ -36,7 +42,15 @@ MODELS = {
                    "discriminator/AdamOptimizer.beta1 = 0.5", "discriminator/AdamOptimizer.beta2 = 0.9"],
     "beta_tc_vae": ["model.model = @beta_tc_vae()", "beta_tc_vae.beta = 6."],
     "gt_decoder": ["model.model = @gt_decoder()"],
+    # Weakly supervised (pairs: 2 x batch_size images per iteration) and semi-supervised (batch_size unlabelled
+    # plus batch_size labelled images, from 1000 labels drawn once).
+    "group_vae_argmax": ["model.model = @group_vae_argmax()", "group_vae.beta = 1.", "dynamics.k = -1"],
+    "s2_vae": ["model.model = @s2_vae", "s2_vae.beta = 1.", "s2_vae.gamma_sup = 1.", "supervised_loss.loss_fn = @xent",
+               "annealer.anneal_fn = @fixed", "annealer.iteration_threshold = 1",
+               "labeller.labeller_fn = @perfect_labeller"],
 }
+NUM_LABELLED_SAMPLES = 1000
+IMAGES_PER_EXAMPLE = {"group_vae_argmax": 2, "s2_vae": 2}
 ARCHITECTURES = {
     "conv": ["encoder.encoder_fn = @conv_encoder", "decoder.decoder_fn = @deconv_decoder"],
     "fc": ["encoder.encoder_fn = @fc_encoder", "decoder.decoder_fn = @fc_decoder"],
@@ -53,8 +67,17 @@ def build(args):
     dataset = named_data.get_named_ground_truth_data()
     device = device_lib.select_device(args.device)
     torch.manual_seed(0)
-    model = gin.get_configurable(MODELS[args.model][0].split("@")[1].rstrip("()"))()
-    model.build(dataset.observation_shape, dataset.factors_num_values).to(device)
+    configurable = gin.get_configurable(MODELS[args.model][0].split("@")[1].rstrip("()"))
+    factors_num_values = dataset.factors_num_values
+    if issubclass(configurable, semi_supervised_vae.BaseS2VAE):  # as train_semi_supervised_lib builds it
+        observations, labels, factors_num_values = semi_supervised_utils.sample_supervised_data(
+            0, dataset, NUM_LABELLED_SAMPLES)
+        model = configurable(factors_num_values)
+        model.set_labelled_data(*semi_supervised_utils.train_test_split(observations, labels, NUM_LABELLED_SAMPLES,
+                                                                        0.9))
+    else:
+        model = configurable()
+    model.build(dataset.observation_shape, factors_num_values).to(device)
     return model, model.make_optimizers(), dataset, device
 
 
@@ -117,7 +140,7 @@ def main(argv=None):
 
     model, optimizers, dataset, device = build(args)
     random_state = np.random.RandomState(0)
-    factors, observations = train.sample_batch(dataset, args.batch_size, random_state, model.needs_factors, device)
+    factors, observations = train.model_batch(model, dataset, args.batch_size, random_state, device)
     real, bare, checkpoint_seconds = [], [], []
     with tempfile.TemporaryDirectory() as model_dir:
         _, step, _ = time_real_loop(model, optimizers, dataset, random_state, args, device, model_dir, 0,
@@ -138,9 +161,9 @@ def main(argv=None):
         args.model, args.architecture, args.dataset, args.batch_size, device, torch.get_num_threads(),
         args.steps, args.rounds))
     print("dtl_train loop : {:8.2f} iterations/s  {:9.1f} images/s  (rounds: {})".format(
-        max(real), max(real) * args.batch_size, ", ".join("{:.2f}".format(s) for s in real)))
+        max(real), max(real) * args.batch_size * IMAGES_PER_EXAMPLE.get(args.model, 1), ", ".join("{:.2f}".format(s) for s in real)))
     print("bare loop      : {:8.2f} iterations/s  {:9.1f} images/s  (rounds: {})".format(
-        max(bare), max(bare) * args.batch_size, ", ".join("{:.2f}".format(s) for s in bare)))
+        max(bare), max(bare) * args.batch_size * IMAGES_PER_EXAMPLE.get(args.model, 1), ", ".join("{:.2f}".format(s) for s in bare)))
     print("ratio dtl_train/bare: median of the rounds' ratios {:.3f} (target >= 0.95); best rounds {:.3f}".format(
         float(np.median(np.array(real) / np.array(bare))), max(real) / max(bare)))
     print("checkpoint write: {:.3f} s (median; excluded above)".format(float(np.median(checkpoint_seconds))))

@@ -1,0 +1,144 @@
+"""dtl_reproduce_semi_supervised: trains a semi-supervised model, validates and evaluates it
+(disentanglement_lib's dlib_reproduce_semi_supervised, same flags).
+
+Example:
+  dtl_reproduce_semi_supervised --output_directory=output/semi --pipeline_seed=0 --eval_seed=0 \
+      --supervised_seed=0 --num_labelled_samples=100 --train_percentage=0.9 --labeller_fn=@perfect_labeller \
+      --gin_model_config_dir=configs --gin_model_config_name=s2_vae.gin \
+      --gin_postprocess_config_glob='postprocess_configs/*.gin' \
+      --gin_validation_config_glob='validation_configs/*.gin' --gin_evaluation_config_glob='metric_configs/*.gin'
+
+Steps, as the reference: train (model_seed and unsupervised_data_seed drawn from RandomState(--pipeline_seed),
+the supervision flags bound on `model.*` and `labeller.labeller_fn`), visualize, postprocess every config (seeds
+drawn next), validation of every representation with every validation config into
+validation/<post>/<metric>_validation_<supervised_seed>_<num_labelled_samples>, evaluation with seeds from
+RandomState(--eval_seed) into metrics/<post>/<metric>_<supervised_seed>, and metrics/aggregated_results.json.
+With --model_dir the supervision parameters are read from <model_dir>/model/results/gin/train.gin and the four
+supervision flags are refused. A rerun skips finished steps and resumes training; exit 75 when preempted.
+"""
+import os
+
+from absl import flags
+import numpy as np
+
+from dlib_torch.cli import common
+from dlib_torch.cli import supervision_pipeline
+from dlib_torch.cli.reproduce import Step
+from dlib_torch.utils import results
+from dlib_torch.utils.errors import UserError
+
+NAME = "dtl_reproduce_semi_supervised"
+SUPERVISION_FLAGS = ("supervised_seed", "num_labelled_samples", "train_percentage", "labeller_fn")
+
+
+def supervision(FLAGS, model_dir):
+    """(supervised_seed, num_labelled_samples, train_percentage, labeller_fn), from the flags when training,
+    else from the trained model's records."""
+    if FLAGS.model_dir is None:
+        missing = [name for name in SUPERVISION_FLAGS if getattr(FLAGS, name) is None]
+        if missing:
+            raise UserError("training a semi-supervised model needs --{}".format(", --".join(missing)))
+        if not 0.0 < FLAGS.train_percentage <= 1.0:
+            raise UserError("--train_percentage={} must be in (0, 1]".format(FLAGS.train_percentage))
+        return tuple(getattr(FLAGS, name) for name in SUPERVISION_FLAGS)
+    given = [name for name in SUPERVISION_FLAGS if getattr(FLAGS, name) is not None]
+    if given:
+        raise UserError("--{} must not be given with --model_dir: the supervision is read from the trained "
+                        "model's records".format(", --".join(given)))
+    gin_file = os.path.join(model_dir, "results", "gin", "train.gin")
+    if not os.path.exists(gin_file):
+        raise UserError("--model_dir {} holds no finished training ({} is missing)".format(FLAGS.model_dir,
+                                                                                          gin_file))
+    recorded = results.gin_dict(gin_file)
+    keys = ("model.supervised_data_seed", "model.num_labelled_samples", "model.train_percentage",
+            "labeller.labeller_fn")
+    if any(key not in recorded for key in keys):
+        raise UserError("{} is not the record of a semi-supervised model (it lacks {})".format(
+            gin_file, ", ".join(key for key in keys if key not in recorded)))
+    return tuple(recorded[key] for key in keys)
+
+
+def plan(FLAGS):
+    """The steps of the pipeline, with the reference's seeds."""
+    random_state = np.random.RandomState(FLAGS.pipeline_seed)
+    output_directory = FLAGS.output_directory
+    # Both seeds are drawn even when training is skipped, so that later seeds stay the same.
+    model_seed = random_state.randint(2**32)
+    unsupervised_data_seed = random_state.randint(2**32)
+    steps = []
+    if FLAGS.model_dir is None:
+        model_dir = os.path.join(output_directory, "model")
+        supervised_seed, num_labelled_samples, train_percentage, labeller_fn = supervision(FLAGS, model_dir)
+        model_config = supervision_pipeline.model_config_file(FLAGS)
+        bindings = ["model.model_seed = {}".format(model_seed),
+                    "model.unsupervised_data_seed = {}".format(unsupervised_data_seed),
+                    "model.name = '{}'".format(supervision_pipeline.stem(model_config)),
+                    "model.supervised_data_seed = {}".format(supervised_seed),
+                    "model.num_labelled_samples = {}".format(num_labelled_samples),
+                    "model.train_percentage = {}".format(train_percentage),
+                    "labeller.labeller_fn = {}".format(labeller_fn)] + list(FLAGS.gin_bindings)
+        steps.append(Step("train", "model", None, model_dir, [model_config], bindings))
+    else:
+        model_dir = os.path.join(FLAGS.model_dir, "model")
+        supervised_seed, num_labelled_samples, train_percentage, labeller_fn = supervision(FLAGS, model_dir)
+    steps.append(supervision_pipeline.visualize_step(FLAGS, model_dir))
+    postprocess_configs = supervision_pipeline.config_files(FLAGS.gin_postprocess_config_glob,
+                                                            "gin_postprocess_config_glob")
+    for config in postprocess_configs:
+        post_name = supervision_pipeline.stem(config)
+        bindings = ["postprocess.random_seed = {}".format(random_state.randint(2**32)),
+                    "postprocess.name = '{}'".format(post_name)]
+        steps.append(Step("postprocess", post_name, model_dir,
+                          os.path.join(output_directory, "postprocessed", post_name), [config], bindings))
+    validation_configs = supervision_pipeline.config_files(FLAGS.gin_validation_config_glob,
+                                                           "gin_validation_config_glob")
+    for config in postprocess_configs:
+        post_name = supervision_pipeline.stem(config)
+        for validation_config in validation_configs:
+            metric_name = supervision_pipeline.stem(validation_config) + "_validation"
+            bindings = []
+            if metric_name != "mig_validation":
+                bindings.append("{}.train_percentage = {}".format(metric_name, train_percentage))
+            metric_name = "{}_{}_{}".format(metric_name, supervised_seed, num_labelled_samples)
+            bindings += ["validation.random_seed = {}".format(supervised_seed),
+                         "validation.name = '{}'".format(metric_name),
+                         "validation.num_labelled_samples = {}".format(num_labelled_samples),
+                         "labeller.labeller_fn = {}".format(labeller_fn)]
+            steps.append(Step("validation", metric_name, os.path.join(output_directory, "postprocessed", post_name),
+                              os.path.join(output_directory, "validation", post_name, metric_name),
+                              [validation_config], bindings))
+    random_state_eval = np.random.RandomState(FLAGS.eval_seed)
+    metric_configs = supervision_pipeline.config_files(FLAGS.gin_evaluation_config_glob, "gin_evaluation_config_glob")
+    for config in postprocess_configs:
+        post_name = supervision_pipeline.stem(config)
+        for metric_config in metric_configs:
+            metric_name = "{}_{}".format(supervision_pipeline.stem(metric_config), supervised_seed)
+            bindings = ["evaluation.random_seed = {}".format(random_state_eval.randint(2**32)),
+                        "evaluation.name = '{}'".format(metric_name)]
+            steps.append(Step("evaluation", metric_name, os.path.join(output_directory, "postprocessed", post_name),
+                              os.path.join(output_directory, "metrics", post_name, metric_name), [metric_config],
+                              bindings))
+    return steps
+
+
+def main(argv):
+    del argv
+    from dlib_torch.methods.semi_supervised import train_semi_supervised_lib
+    from dlib_torch.utils import aggregate_results
+    FLAGS = flags.FLAGS
+    steps = plan(FLAGS)
+    supervision_pipeline.run_steps(NAME, FLAGS.output_directory, steps, FLAGS.overwrite,
+                                   train_semi_supervised_lib.train_with_gin)
+    aggregate_results.aggregate_results_to_json(
+        os.path.join(FLAGS.output_directory, "metrics", "*", "*", "results", "aggregate", "evaluation.json"),
+        os.path.join(FLAGS.output_directory, "metrics", "aggregated_results.json"))
+    print("{}: complete in {}".format(NAME, FLAGS.output_directory))
+
+
+def run():
+    supervision_pipeline.define_flags()
+    common.run_main(main, NAME)
+
+
+if __name__ == "__main__":
+    run()

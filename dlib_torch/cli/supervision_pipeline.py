@@ -1,0 +1,100 @@
+"""What dtl_reproduce_weakly_supervised and dtl_reproduce_semi_supervised share: the reference's flags, and
+running the steps of one model (train, visualize, postprocess, validation, evaluation) in order, skipping
+finished ones (unless --overwrite) under one lock on the output directory, SIGTERM/SIGUSR1 -> exit 75.
+"""
+import glob
+import os
+
+from absl import flags
+
+from dlib_torch.cli import reproduce
+from dlib_torch.utils import output_dirs
+from dlib_torch.utils import results
+from dlib_torch.utils.errors import UserError
+
+
+def define_flags():
+    """The flags of the reference's dlib_reproduce_{weakly,semi}_supervised (both commands take all of them)."""
+    flags.DEFINE_string("output_directory", None, "Output directory of the model's pipeline.")
+    flags.DEFINE_string("model_dir", None, "Directory holding an already trained model in <model_dir>/model: "
+                        "skips training.")
+    flags.DEFINE_multi_string("gin_bindings", [], "Gin bindings of the training (repeatable).")
+    flags.DEFINE_string("gin_model_config_dir", None, "Directory of the model's gin file.")
+    flags.DEFINE_string("gin_model_config_name", None, "File name of the model's gin file.")
+    flags.DEFINE_string("gin_postprocess_config_glob", None, "Glob of the postprocessing gin files.")
+    flags.DEFINE_string("gin_evaluation_config_glob", None, "Glob of the metric gin files.")
+    flags.DEFINE_string("gin_validation_config_glob", None, "Glob of the validation gin files (semi-supervised).")
+    flags.DEFINE_integer("pipeline_seed", None, "Seed of the seeds of the pipeline's steps.", lower_bound=0)
+    flags.DEFINE_integer("eval_seed", None, "Seed of the evaluation seeds (semi-supervised).", lower_bound=0)
+    flags.DEFINE_boolean("overwrite", False, "Redo finished steps (default: skip them).")
+    flags.DEFINE_integer("supervised_seed", None, "Seed of the labelled set (semi-supervised).", lower_bound=0)
+    flags.DEFINE_integer("num_labelled_samples", None, "Size of the labelled set (semi-supervised).",
+                         lower_bound=1)
+    flags.DEFINE_float("train_percentage", None, "Fraction of the labelled set used for training "
+                       "(semi-supervised).")
+    flags.DEFINE_string("labeller_fn", None, "Labeller of the labelled set, e.g. @perfect_labeller "
+                        "(semi-supervised).")
+    # dlib_torch additions (the reference's values by default): the size of the visualisations.
+    flags.DEFINE_integer("num_animations", 5, "Latent traversal animations of the visualisation.", lower_bound=1)
+    flags.DEFINE_integer("num_frames", 20, "Frames per animation of the visualisation.", lower_bound=2)
+    flags.DEFINE_integer("num_points_irs", 10000, "Points of the visualisation's interventional-effect plots.",
+                         lower_bound=1)
+    flags.mark_flag_as_required("output_directory")
+
+
+def visualize_step(FLAGS, model_dir):
+    """The visualisation of the trained model, sized by the flags."""
+    return reproduce.Step("visualize", "model", model_dir, os.path.join(FLAGS.output_directory, "visualizations"),
+                          [], [], {"num_animations": FLAGS.num_animations, "num_frames": FLAGS.num_frames,
+                                   "num_points_irs": FLAGS.num_points_irs})
+
+
+def model_config_file(FLAGS):
+    """--gin_model_config_dir/--gin_model_config_name, checked to exist."""
+    if not FLAGS.gin_model_config_name:
+        raise UserError("--gin_model_config_name is required to train a model (or pass --model_dir)")
+    path = os.path.join(FLAGS.gin_model_config_dir or "", FLAGS.gin_model_config_name)
+    if not os.path.exists(path):
+        raise UserError("the model's gin file {} does not exist; check --gin_model_config_dir and "
+                        "--gin_model_config_name".format(path))
+    return path
+
+
+def config_files(pattern, flag_name, required=True):
+    """The sorted files matching a --gin_*_config_glob flag; a one-line error if none (and required)."""
+    if not pattern:
+        if required:
+            raise UserError("--{} is required".format(flag_name))
+        return []
+    files = sorted(glob.glob(pattern))
+    if not files and required:
+        raise UserError("--{}={} matches no file".format(flag_name, pattern))
+    return files
+
+
+def stem(path):
+    return os.path.basename(path).replace(".gin", "")
+
+
+def run_step(step, overwrite, train_with_gin):
+    """Runs one step through its stage's entry function (`train_with_gin` trains)."""
+    if step.kind == "train":
+        train_with_gin(step.output_dir, overwrite, step.config_files, step.bindings)
+    elif step.kind == "validation":
+        from dlib_torch.validation import validate
+        validate.validate_with_gin(step.input_dir, step.output_dir, overwrite, step.config_files, step.bindings)
+    else:
+        reproduce.run_step(step, overwrite)
+
+
+def run_steps(name, output_directory, steps, overwrite, train_with_gin):
+    """Runs the steps in order under the output directory's lock; finished ones are skipped unless `overwrite`."""
+    os.makedirs(output_directory, exist_ok=True)
+    with output_dirs.locked(output_directory), reproduce.preemption_signals_raise():
+        for step in steps:
+            if not overwrite and results.step_finished(step.output_dir, step.kind):
+                print("{}: {} {} is finished in {}; skipped".format(name, step.kind, step.name, step.output_dir),
+                      flush=True)
+                continue
+            print("{}: {} {} -> {}".format(name, step.kind, step.name, step.output_dir), flush=True)
+            run_step(step, overwrite, train_with_gin)

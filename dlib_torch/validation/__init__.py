@@ -1,0 +1,1 @@
+"""The validation stage of semi-supervised models (disentanglement_lib/validation)."""

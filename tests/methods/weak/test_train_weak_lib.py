@@ -1,0 +1,53 @@
+"""Tests of dlib_torch/methods/weak/train_weak_lib.py: the pairs of the weak data set."""
+import gin
+import numpy as np
+import pytest
+
+from dlib_torch.data.ground_truth import dsprites_procedural  # pylint: disable=unused-import
+from dlib_torch.data.ground_truth import named_data
+from dlib_torch.methods.weak import train_weak_lib
+
+
+@pytest.fixture(autouse=True)
+def _clear_gin():
+    gin.clear_config()
+    yield
+    gin.clear_config()
+
+
+def _data():
+    gin.parse_config(["dataset.name = 'dsprites_procedural'"])
+    return named_data.get_named_ground_truth_data()
+
+
+@pytest.mark.parametrize("k", [1, 2, -1])
+def test_pairs_differ_at_most_in_the_resampled_factors(k):
+    data = _data()
+    gin.parse_config(["dynamics.k = {}".format(k)])
+    rs = np.random.RandomState(0)
+    factors = data.sample_factors(200, rs)
+    changed_counts = []
+    for row in factors:
+        before = row.copy()
+        after, label = train_weak_lib.simple_dynamics(row[None].copy(), data, rs, return_index=True)
+        differing = np.flatnonzero(after[0] != before)
+        assert 0 <= label < data.num_factors
+        assert set(differing) <= ({label} if k == 1 else set(range(data.num_factors)))
+        changed_counts.append(len(differing))
+    assert max(changed_counts) <= (data.num_factors - 1 if k == -1 else k)
+    assert max(changed_counts) >= 1
+
+
+def test_pairs_are_stacked_along_the_height_and_deterministic():
+    data = _data()
+    gin.parse_config(["dynamics.k = 1"])
+    observations, labels = train_weak_lib.sample_weak_pairs(data, 6, np.random.RandomState(3))
+    again, labels_again = train_weak_lib.sample_weak_pairs(data, 6, np.random.RandomState(3))
+    assert observations.shape == (6, 128, 64, 1) and labels.shape == (6,)
+    np.testing.assert_array_equal(observations, again)
+    np.testing.assert_array_equal(labels, labels_again)
+    # With k = 1 the halves differ only by the labelled factor: re-render both from their factors.
+    rs = np.random.RandomState(3)
+    factors = data.sample_factors(6, rs)
+    assert not np.array_equal(observations[:, :64], observations[:, 64:])
+    np.testing.assert_array_equal(observations[:, :64], data.sample_observations_from_factors(factors, rs))
