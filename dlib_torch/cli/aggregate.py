@@ -1,4 +1,4 @@
-"""dtl_aggregate: every evaluation record of a sweep in one JSON file, loadable as a pandas DataFrame.
+r"""dtl_aggregate: every evaluation record of a sweep in one JSON file, loadable as a pandas DataFrame.
 
 Example: dtl_aggregate --result_file_pattern='output/*/*/metrics/*/*/results/aggregate/evaluation.json' \
     --output_path=results.json

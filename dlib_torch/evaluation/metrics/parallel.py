@@ -10,6 +10,8 @@ import gin
 import joblib
 import threadpoolctl
 
+from dlib_torch.utils import progress
+from dlib_torch.utils import sklearn_warnings
 from dlib_torch.utils.errors import ConfigError
 
 NUM_JOBS_ENV = "DTL_NUM_JOBS"
@@ -37,16 +39,31 @@ def map_in_parallel(function, argument_tuples, costs=None, jobs=None):
     """
     argument_tuples = list(argument_tuples)
     jobs = min(jobs or num_jobs(), len(argument_tuples))
-    if jobs <= 1:
-        with threadpoolctl.threadpool_limits(limits=1, user_api="blas"):
-            return [function(*arguments) for arguments in argument_tuples]
-    order = list(range(len(argument_tuples)))
-    if costs is not None:
-        order.sort(key=lambda task: -costs[task])
-    # joblib's worker processes already limit BLAS to one thread each (cores // jobs).
-    outputs = joblib.Parallel(n_jobs=jobs)(
-        joblib.delayed(function)(*argument_tuples[task]) for task in order)
-    results = [None] * len(order)
-    for task, output in zip(order, outputs):
-        results[task] = output
-    return results
+    with progress.Progress("fitting {} models".format(len(argument_tuples)), total=len(argument_tuples),
+                           unit="fits") as bar:
+        if jobs <= 1:
+            outputs = []
+            with threadpoolctl.threadpool_limits(limits=1, user_api="blas"):
+                for arguments in argument_tuples:
+                    outputs.append(sklearn_warnings.call_counting(function, arguments))
+                    bar.update(1)
+            return sklearn_warnings.unpack(outputs)
+        order = list(range(len(argument_tuples)))
+        if costs is not None:
+            order.sort(key=lambda task: -costs[task])
+        # joblib's worker processes already limit BLAS to one thread each (cores // jobs). Warnings raised in a
+        # worker are counted there and reported here (sklearn_warnings), since they would not reach this process.
+        outputs = [None] * len(order)
+        tasks = (joblib.delayed(sklearn_warnings.call_counting)(function, argument_tuples[task]) for task in order)
+        for task, output in zip(order, _parallel(jobs)(tasks)):
+            outputs[task] = output
+            bar.update(1)
+        return sklearn_warnings.unpack(outputs)
+
+
+def _parallel(jobs):
+    """joblib.Parallel yielding results as they come (joblib >= 1.3), else all at the end."""
+    try:
+        return joblib.Parallel(n_jobs=jobs, return_as="generator")
+    except TypeError:
+        return joblib.Parallel(n_jobs=jobs)

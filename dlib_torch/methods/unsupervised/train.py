@@ -13,6 +13,7 @@ the CPU ends with the same parameters, bit for bit, as a run that was never inte
 import dataclasses
 import os
 import time
+from typing import Optional
 
 from absl import logging
 import gin
@@ -31,6 +32,8 @@ from dlib_torch.utils import device as device_lib
 from dlib_torch.utils import gin_utils
 from dlib_torch.utils import output_dirs
 from dlib_torch.utils import results
+from dlib_torch.utils import threads
+from dlib_torch.utils import validation
 from dlib_torch.utils.errors import ConfigError
 from dlib_torch.utils.errors import Preempted
 from dlib_torch.utils.errors import UserError
@@ -47,19 +50,24 @@ class RuntimeSettings:
     checkpoint_every_steps: int
     checkpoint_every_minutes: float
     log_every_steps: int
+    num_threads: Optional[int] = None
 
 
 @gin.configurable("training_runtime")
 def training_runtime(device="auto", checkpoint_every_steps=5000, checkpoint_every_minutes=10.0,
-                     log_every_steps=100):
+                     log_every_steps=100, num_threads=None):
     """How a run executes, without changing its results: the device ('auto' = CUDA when available),
     checkpoints every `checkpoint_every_steps` global steps and every `checkpoint_every_minutes` minutes
-    (TF's default interval), and a progress report every `log_every_steps` global steps (the reference's 100).
+    (TF's default interval), a progress report every `log_every_steps` global steps (the reference's 100), and
+    `num_threads` CPU threads (None: what the process may use, see utils/threads.py; CPU results are bitwise
+    reproducible for a fixed thread count, so a resumed run keeps its checkpoint's count when it may).
     """
     if checkpoint_every_steps < 1 or log_every_steps < 1:
         raise ConfigError("training_runtime.checkpoint_every_steps and .log_every_steps must be at least 1")
+    if num_threads is not None:
+        num_threads = validation.check_int("training_runtime.num_threads", num_threads, minimum=1)
     return RuntimeSettings(device, int(checkpoint_every_steps), float(checkpoint_every_minutes),
-                           int(log_every_steps))
+                           int(log_every_steps), num_threads)
 
 
 def train_with_gin(model_dir, overwrite=False, gin_config_files=None, gin_bindings=None):
@@ -97,6 +105,8 @@ def train(model_dir, overwrite=False, model=gin.REQUIRED, training_steps=gin.REQ
         return
     output_dirs.check_output_directory(model_dir, "train", overwrite, keep_unfinished=True, finished_ok=True)
     runtime = training_runtime()
+    threads.configure(runtime.num_threads, "training_runtime.num_threads",
+                      lambda line: logging.info("Training %s: %s", model_dir, line))
     device = device_lib.select_device(runtime.device)
 
     # Seeds as in the reference: the training data seed is the first draw, the evaluation seed the second.
@@ -124,6 +134,10 @@ def train(model_dir, overwrite=False, model=gin.REQUIRED, training_steps=gin.REQ
             checkpoint.restore(state, model, model_optimizers, train_random_state)
             global_step, previous_elapsed = state["global_step"], state["elapsed_time"]
             logging.info("Resuming %s from its checkpoint at global step %d", model_dir, global_step)
+            if (runtime.num_threads is None and state["num_threads"] != torch.get_num_threads()
+                    and state["num_threads"] <= threads.available_cpus()[0]):
+                threads.use_threads(state["num_threads"])  # the checkpoint's count: a bitwise-identical resume
+                logging.info("Using the checkpoint's %d CPU threads", state["num_threads"])
             if state["num_threads"] != torch.get_num_threads():
                 logging.warning("The checkpoint was written with %d CPU threads and this run uses %d; CPU results "
                                 "may then differ in the last bits from an uninterrupted run",
