@@ -81,6 +81,11 @@ def configure(requested, parameter, log):
     """Chooses and applies the thread count; `log(message)` gets the one line saying the choice. Returns it."""
     num_threads, why = choose_num_threads(requested, parameter)
     use_threads(num_threads)
-    log("using {} CPU thread{} ({}; set {} to change)".format(num_threads, "" if num_threads == 1 else "s", why,
-                                                                 parameter))
+    if why == parameter:
+        why = "{} = {}".format(parameter, num_threads)
+    elif why == "OMP_NUM_THREADS":
+        why = "OMP_NUM_THREADS={}".format(num_threads)
+    if not why.startswith(parameter):
+        why += "; set {} to change".format(parameter)
+    log("using {} CPU thread{} ({})".format(num_threads, "" if num_threads == 1 else "s", why))
     return num_threads
