@@ -19,7 +19,7 @@ def main(argv):
                                                           flags.FLAGS.output_path)
     skipped = " ({} unreadable or unfinished records skipped, listed above)".format(
         summary.num_skipped) if summary.num_skipped else ""
-    print("dtl_aggregate: wrote {} records to {}{}".format(summary.num_records, flags.FLAGS.output_path, skipped))
+    return "wrote {} records to {}{}".format(summary.num_records, flags.FLAGS.output_path, skipped)
 
 
 def run():

@@ -108,7 +108,7 @@ def stage_help(main, name):
     if doc:
         lines += [doc, ""]
     by_module = FLAGS.flags_by_module_dict()
-    own = by_module.get(module_name, [])
+    own = by_module.get(module_name) or by_module.get(sys.argv[0], [])  # `python -m`: absl files them there
     shared = by_module.get(__name__, [])
     for title, flag_list in (("Flags", own), ("Shared flags", shared)):
         if not flag_list:
@@ -123,7 +123,8 @@ def stage_help(main, name):
 
 def _describe_flag(flag):
     """'  --name: help (default: ...)' wrapped at 100 columns, as absl's flag listing."""
-    help_text = re.sub(r";\s*repeat this option to specify a list of values$", "", " ".join((flag.help or "").split()))
+    help_text = " ".join((flag.help or "").split())
+    help_text = re.sub(r";\s*repeat this option to specify a list of values$", "", help_text)
     text = "--{}: {}".format(flag.name, help_text)
     if flag.flag_type().startswith("multi") and "repeatable" not in text:
         text += " (repeatable)"

@@ -77,6 +77,13 @@ def use_threads(num_threads):
     threadpoolctl.threadpool_limits(limits=num_threads)
 
 
+def _load_average():
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return None
+
+
 def configure(requested, parameter, log):
     """Chooses and applies the thread count; `log(message)` gets the one line saying the choice. Returns it."""
     num_threads, why = choose_num_threads(requested, parameter)
@@ -87,5 +94,9 @@ def configure(requested, parameter, log):
         why = "OMP_NUM_THREADS={}".format(num_threads)
     if not why.startswith(parameter):
         why += "; set {} to change".format(parameter)
+    busy = _load_average()
+    if num_threads > 1 and busy is not None and busy > available_cpus()[0]:
+        why += "; the load average, {:.1f}, exceeds the CPUs this process may use: if other jobs share them, " \
+               "1 thread is often several times faster".format(busy)
     log("using {} CPU thread{} ({})".format(num_threads, "" if num_threads == 1 else "s", why))
     return num_threads

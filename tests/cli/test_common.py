@@ -179,3 +179,11 @@ def test_stages_show_progress_in_a_log_and_close_with_where_and_how_long(tmp_pat
     assert "sampling codes: 300/300 points in" in evaluation.stderr
     assert "using 1 CPU thread (OMP_NUM_THREADS" in evaluation.stderr
     assert re.search(r"^dtl_evaluate: scores in .*evaluation.json \(\d+\.\d s\)$", evaluation.stdout, re.M)
+
+
+def test_aggregate_closes_with_what_it_wrote_and_how_long(tmp_path):
+    run = _run("dtl_aggregate", "--output_path={}".format(tmp_path / "r.json"),
+               "--result_file_pattern={}".format(tmp_path / "none" / "*.json"))
+    assert run.returncode == 0, run.stderr
+    assert re.fullmatch(r"dtl_aggregate: wrote 0 records to {} \(\d+\.\d s\)\n".format(
+        re.escape(str(tmp_path / "r.json"))), run.stdout)
