@@ -71,8 +71,9 @@ def main():
                     directory = os.path.join(root, name.replace(", ", "_").replace(" ", "_"))
                     results[name] = train(directory, config_file, bindings, args.steps, threads)
                     r = results[name]
-                    print("{:22} {} threads ({}): {:.2f} steps/s, {:.1f} s wall".format(
-                        name, r["threads"], r["why"], r["steps_per_second"], r["wall_s"]), flush=True)
+                    print("{:22} {} thread{} ({}): {:.2f} steps/s, {:.1f} s wall".format(
+                        name, r["threads"], "" if r["threads"] == 1 else "s", r["why"], r["steps_per_second"],
+                        r["wall_s"]), flush=True)
             finally:
                 for process in competitors:
                     process.kill()
