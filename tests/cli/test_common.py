@@ -182,8 +182,10 @@ def test_stages_show_progress_in_a_log_and_close_with_where_and_how_long(tmp_pat
 
 
 def test_aggregate_closes_with_what_it_wrote_and_how_long(tmp_path):
+    (tmp_path / "records").mkdir()
+    (tmp_path / "records" / "evaluation.json").write_text('{"evaluation_results.score": 1.0}')
     run = _run("dtl_aggregate", "--output_path={}".format(tmp_path / "r.json"),
-               "--result_file_pattern={}".format(tmp_path / "none" / "*.json"))
+               "--result_file_pattern={}".format(tmp_path / "records" / "*.json"))
     assert run.returncode == 0, run.stderr
-    assert re.fullmatch(r"dtl_aggregate: wrote 0 records to {} \(\d+\.\d s\)\n".format(
+    assert re.fullmatch(r"dtl_aggregate: wrote 1 records to {} \(\d+\.\d s\)\n".format(
         re.escape(str(tmp_path / "r.json"))), run.stdout)
