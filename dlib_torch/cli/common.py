@@ -56,8 +56,9 @@ def run_main(main, name):
         try:
             output_dirs.set_wait_for_lock(FLAGS.wait_for_lock)
             summary = main(argv)
-            if summary:
-                print("{}: {} ({})".format(name, summary, format_duration(time.monotonic() - start)), flush=True)
+            if not isinstance(summary, str):
+                return summary  # absl's meaning: an exit status (None: 0)
+            print("{}: {} ({})".format(name, summary, format_duration(time.monotonic() - start)), flush=True)
             return None
         except output_dirs.OutputDirectoryLocked as e:
             sys.stderr.write("{}: busy: {}\n".format(name, user_message(e)))
