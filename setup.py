@@ -1,4 +1,6 @@
 """dlib_torch: disentanglement_lib's pipeline in PyTorch, with held-out generalisation experiments."""
+import os
+
 import setuptools
 
 # One console entry point per pipeline stage; each bin/<name> script launches the same function.
@@ -22,6 +24,17 @@ STAGES = {
     "dtl_reproduce_semi_supervised": "dlib_torch.cli.reproduce_semi_supervised:run",
 }
 
+
+def package_files(package_dir):
+    """Every non-Python file under `package_dir` (gin files, pictures, ...), relative to it, for package_data."""
+    found = []
+    for directory, subdirs, files in os.walk(package_dir):
+        subdirs[:] = [d for d in subdirs if d != "__pycache__" and not d.endswith(".egg-info")]
+        found.extend(os.path.relpath(os.path.join(directory, name), package_dir)
+                     for name in files if not name.endswith((".py", ".pyc")))
+    return sorted(found)
+
+
 setuptools.setup(
     name="dlib_torch",
     version="0.1.0",
@@ -35,7 +48,7 @@ setuptools.setup(
     packages=setuptools.find_packages(include=["dlib_torch", "dlib_torch.*"]) + ["dlib_torch.studies"],
     package_dir={"dlib_torch.studies": "configs/studies"},
     package_data={
-        "dlib_torch": ["resources/*", "examples/supervision/*.gin", "examples/supervision/*/*.gin"],
+        "dlib_torch": package_files("dlib_torch"),  # e.g. examples/model.gin
         "dlib_torch.studies": ["*.md", "**/*.gin", "**/*.py", "**/*.md"],
     },
     include_package_data=False,

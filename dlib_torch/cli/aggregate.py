@@ -1,4 +1,4 @@
-"""dtl_aggregate: every evaluation record of a sweep in one JSON file, loadable as a pandas DataFrame.
+r"""dtl_aggregate: every evaluation record of a sweep in one JSON file, loadable as a pandas DataFrame.
 
 Example: dtl_aggregate --result_file_pattern='output/*/*/metrics/*/*/results/aggregate/evaluation.json' \
     --output_path=results.json
@@ -19,7 +19,7 @@ def main(argv):
                                                           flags.FLAGS.output_path)
     skipped = " ({} unreadable or unfinished records skipped, listed above)".format(
         summary.num_skipped) if summary.num_skipped else ""
-    print("dtl_aggregate: wrote {} records to {}{}".format(summary.num_records, flags.FLAGS.output_path, skipped))
+    return "wrote {} records to {}{}".format(summary.num_records, flags.FLAGS.output_path, skipped)
 
 
 def run():

@@ -33,6 +33,7 @@ def main(argv):
                           progress=f.progress, force=f.force)
     except OSError as e:  # e.g. an unwritable data root, or a full disk while unpacking: one line, not a trace
         raise UserError("{}{}".format(e.filename + ": " if e.filename else "", e.strerror or e)) from e
+    return "{} {} in {}".format(f.dataset, "verified" if f.verify else "ready", data_dir)
 
 
 def run():

@@ -16,6 +16,7 @@ Examples:
   dtl_reproduce --study=unsupervised_study_v1 --model_num=5523 --only_print
   dtl_reproduce --study=path/to/my_study --output_directory=/scratch/{study}/{model_num}
   dtl_reproduce --study=test --model_dir=output/test/0/model --output_directory=reevaluated
+  dtl_reproduce --model_num=0 --only_metrics=mig,dci --overwrite   # redo two metrics with the study's seeds
 """
 import collections
 import contextlib
@@ -109,6 +110,22 @@ def plan(study, model_num, output_directory, model_dir=None):
     return steps
 
 
+def select_metrics(steps, only_metrics):
+    """The steps that `--only_metrics` keeps: the evaluations of the named metrics (`mig`, or `mean/mig` for
+    one representation) and the postprocessing they read (run only if unfinished); training and visualisation
+    are left out. The seeds are those of the whole plan, so a metric gets the same seed as in a full run."""
+    evaluations = [step for step in steps if step.kind == "evaluation"]
+    known = sorted({step.name.split("/", 1)[1] for step in evaluations})
+    wanted = [name.strip() for name in only_metrics if name.strip()]
+    for name in wanted:
+        if name not in known and name not in {step.name for step in evaluations}:
+            raise UserError("--only_metrics names {!r}, which is not a metric of this study; its metrics: {} "
+                            "(or <representation>/<metric>, e.g. mean/{})".format(name, ", ".join(known), known[0]))
+    chosen = [step for step in evaluations if step.name in wanted or step.name.split("/", 1)[1] in wanted]
+    inputs = {step.input_dir for step in chosen}
+    return [step for step in steps if (step.kind == "postprocess" and step.output_dir in inputs) or step in chosen]
+
+
 def is_finished(step):
     """True if the step's output directory holds its finished records (its step name is its kind)."""
     return results.step_finished(step.output_dir, step.kind)
@@ -185,16 +202,29 @@ def main(argv):
     study.print_eval_config()
     sys.stdout.flush()
     if FLAGS.only_print:
-        return
+        return None
     output_directory = output_directory_for(FLAGS.output_directory, study.name, model_num, FLAGS.model_dir)
     if FLAGS.model_dir is not None and not results.step_finished(FLAGS.model_dir, "train"):
         raise UserError("--model_dir {} holds no finished training (results/aggregate/train.json is missing); "
                         "train it first, e.g. with dtl_reproduce without --model_dir".format(FLAGS.model_dir))
     steps = plan(study, model_num, output_directory, FLAGS.model_dir)
+    if FLAGS.only_metrics:
+        model_dir = FLAGS.model_dir or os.path.join(output_directory, "model")
+        output_dirs.require_finished(model_dir, "train", "--only_metrics evaluates a trained model: run "
+                                     "dtl_reproduce without it first, or pass --model_dir")
+        steps = select_metrics(steps, FLAGS.only_metrics)
     # One run per output directory: a duplicated or requeued array task waits (--wait_for_lock) or exits with 75.
+    log = lambda line: print(line, flush=True)  # noqa: E731
     with output_dirs.locked(output_directory), preemption_signals_raise():
-        run_steps(steps, FLAGS.overwrite, log=lambda line: print(line, flush=True))
-    print("dtl_reproduce: model {} of study {} is complete in {}".format(model_num, study.name, output_directory))
+        if FLAGS.only_metrics:  # --overwrite redoes the chosen metrics, never the representations they read
+            run_steps([step for step in steps if step.kind == "postprocess"], False, log=log)
+            steps = [step for step in steps if step.kind != "postprocess"]
+        run_steps(steps, FLAGS.overwrite, log=log)
+    if FLAGS.only_metrics:
+        return "metrics {} of model {} of study {} are in {}".format(",".join(FLAGS.only_metrics), model_num,
+                                                                      study.name, os.path.join(output_directory,
+                                                                                               "metrics"))
+    return "model {} of study {} is complete in {}".format(model_num, study.name, output_directory)
 
 
 def run():
@@ -207,6 +237,9 @@ def run():
                          "SLURM array task, else 0).", lower_bound=0)
     flags.DEFINE_boolean("only_print", False, "Only print the configuration of the model.")
     flags.DEFINE_boolean("overwrite", False, "Redo finished steps (default: skip them).")
+    flags.DEFINE_list("only_metrics", [], "Only these metrics of the study (comma-separated, e.g. mig,dci or "
+                      "mean/mig), with the study's seeds; the model must be trained. Add --overwrite to redo "
+                      "finished ones.")
     common.run_main(main, "dtl_reproduce")
 
 

@@ -11,15 +11,24 @@ import os
 from absl import flags
 
 from dlib_torch.cli import common
+from dlib_torch.utils import output_dirs
 
 
 def main(argv):
     del argv
+    f = flags.FLAGS
+    config_files = list(f.gin_config)
+    if f.gin_model_dir or f.gin_file_name:
+        config_files.append(os.path.join(f.gin_model_dir or "", f.gin_file_name or ""))
+    # Cheap refusals first: nothing heavy (torch, the models) is imported for a bad path or a finished model.
+    common.check_files_exist(config_files)
+    state = output_dirs.check_output_directory(f.model_dir, "train", f.overwrite, keep_unfinished=True,
+                                               finished_ok=True)
+    if state == "finished_ok":
+        return "nothing to do: {} holds a finished model (pass --overwrite to train it again)".format(f.model_dir)
     from dlib_torch.methods.unsupervised import train
-    config_files = list(flags.FLAGS.gin_config)
-    if flags.FLAGS.gin_model_dir or flags.FLAGS.gin_file_name:
-        config_files.append(os.path.join(flags.FLAGS.gin_model_dir or "", flags.FLAGS.gin_file_name or ""))
-    train.train_with_gin(flags.FLAGS.model_dir, flags.FLAGS.overwrite, config_files, flags.FLAGS.gin_bindings)
+    train.train_with_gin(f.model_dir, f.overwrite, config_files, f.gin_bindings)
+    return "model in {}, records in {}".format(f.model_dir, os.path.join(f.model_dir, "results"))
 
 
 def run():

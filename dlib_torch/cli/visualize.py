@@ -9,14 +9,19 @@ dlib_torch/visualize/visualize_model.py). Exit status: 0 done, 2 bad input (one-
 from absl import flags
 
 from dlib_torch.cli import common
+from dlib_torch.utils import output_dirs
 
 
 def main(argv):
     del argv
-    from dlib_torch.visualize import visualize_model
     f = flags.FLAGS
+    # Cheap refusals first: nothing heavy (torch, the models) is imported for a bad path or an existing output.
+    output_dirs.require_finished(f.model_dir, "train", "train it first: dtl_train --model_dir={}".format(f.model_dir))
+    output_dirs.check_output_directory(f.output_dir, "visualize", f.overwrite, inputs=[f.model_dir])
+    from dlib_torch.visualize import visualize_model
     visualize_model.visualize(f.model_dir, f.output_dir, f.overwrite, num_animations=f.num_animations,
                               num_frames=f.num_frames, fps=f.fps, num_points_irs=f.num_points_irs)
+    return "pictures in {}".format(f.output_dir)
 
 
 def run():

@@ -2,6 +2,8 @@
 
 Example: dtl_visualize_dataset --name=dsprites_procedural --path=dataset_visualizations
 """
+import os
+
 from absl import flags
 
 from dlib_torch.cli import common
@@ -11,6 +13,7 @@ def main(argv):
     del argv
     from dlib_torch.visualize import visualize_dataset
     visualize_dataset.visualize_dataset(flags.FLAGS.name, flags.FLAGS.path)
+    return "pictures in {}".format(os.path.join(flags.FLAGS.path, flags.FLAGS.name))
 
 
 def run():

@@ -29,6 +29,7 @@ import torch
 
 from dlib_torch.data.ground_truth import ground_truth_data
 from dlib_torch.data.ground_truth import util
+from dlib_torch.utils import progress
 
 MAX_CACHES = 2
 FINGERPRINT_ROWS = 8
@@ -81,16 +82,18 @@ class CodeCache:
         """Renders and encodes rows in batches of `encode_batch_size`, stores them, and returns (mean, logvar)."""
         render_state = np.random.RandomState(0)  # deterministic data sets draw nothing from it
         means, logvars = [], []
-        for start in range(0, rows.size, self.encode_batch_size):
-            chunk = rows[start:start + self.encode_batch_size]
-            images = self.data.sample_observations_from_factors(util.rows_to_factors(chunk, self.factor_sizes),
-                                                                render_state)
-            mean, logvar = self.gaussian_encoder(np.asarray(images, dtype=np.float32))
-            self.encoder_calls += 1
-            self.rows_encoded += chunk.size
-            self._store(chunk, mean, logvar)
-            means.append(mean)
-            logvars.append(logvar)
+        with progress.Progress("encoding images", total=int(rows.size), unit="images") as bar:
+            for start in range(0, rows.size, self.encode_batch_size):
+                chunk = rows[start:start + self.encode_batch_size]
+                images = self.data.sample_observations_from_factors(util.rows_to_factors(chunk, self.factor_sizes),
+                                                                    render_state)
+                mean, logvar = self.gaussian_encoder(np.asarray(images, dtype=np.float32))
+                self.encoder_calls += 1
+                self.rows_encoded += chunk.size
+                self._store(chunk, mean, logvar)
+                means.append(mean)
+                logvars.append(logvar)
+                bar.update(int(chunk.size))
         return np.concatenate(means), np.concatenate(logvars)
 
     def statistics(self):

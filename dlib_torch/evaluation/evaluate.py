@@ -16,6 +16,7 @@ import os
 import pkgutil
 import re
 import time
+from typing import Optional
 
 from absl import logging
 import gin
@@ -24,6 +25,7 @@ import torch
 
 from dlib_torch.data.ground_truth import named_data
 from dlib_torch.data.ground_truth import splits
+from dlib_torch.evaluation import input_checks
 from dlib_torch.evaluation import metric_inputs
 from dlib_torch.evaluation import metrics as metrics_package
 from dlib_torch.utils import auto_dataset
@@ -31,7 +33,10 @@ from dlib_torch.utils import device as device_lib
 from dlib_torch.utils import exported_modules
 from dlib_torch.utils import gin_utils
 from dlib_torch.utils import output_dirs
+from dlib_torch.utils import progress
 from dlib_torch.utils import results
+from dlib_torch.utils import sklearn_warnings
+from dlib_torch.utils import threads
 from dlib_torch.utils import validation
 from dlib_torch.utils.errors import ConfigError
 
@@ -54,6 +59,7 @@ class RuntimeSettings:
     encode_batch_size: int
     fill_grid_fraction: float
     max_cache_megabytes: float
+    num_threads: Optional[int] = None
 
 
 # Images per encoder call by default. On the CPU a conv encoder is fastest on batches that fit in the caches:
@@ -64,7 +70,7 @@ CUDA_ENCODE_BATCH_SIZE = 1024
 
 @gin.configurable("evaluation_runtime")
 def evaluation_runtime(device="auto", cache_codes=True, encode_batch_size=None, fill_grid_fraction=0.25,
-                       max_cache_megabytes=2048):
+                       max_cache_megabytes=2048, num_threads=None):
     """How an evaluation runs, without changing its results (see code_cache.py).
 
     Args:
@@ -74,14 +80,17 @@ def evaluation_runtime(device="auto", cache_codes=True, encode_batch_size=None, 
       fill_grid_fraction: once this fraction of the factor grid has been encoded on demand, encode the rest in
         one sweep (None: never).
       max_cache_megabytes: largest code cache kept in memory per model and data set.
+      num_threads: CPU threads of torch and BLAS (None: what the process may use, see utils/threads.py).
     """
     if encode_batch_size is None:
         on_cpu = device_lib.select_device(device).type == "cpu"
         encode_batch_size = CPU_ENCODE_BATCH_SIZE if on_cpu else CUDA_ENCODE_BATCH_SIZE
     if int(encode_batch_size) < 1:
         raise ConfigError("evaluation_runtime.encode_batch_size must be at least 1")
+    if num_threads is not None:
+        num_threads = validation.check_int("evaluation_runtime.num_threads", num_threads, minimum=1)
     return RuntimeSettings(device, bool(cache_codes), int(encode_batch_size), fill_grid_fraction,
-                           float(max_cache_megabytes))
+                           float(max_cache_megabytes), num_threads)
 
 
 def evaluate_with_gin(model_dir, output_dir, overwrite=False, gin_config_files=None, gin_bindings=None):
@@ -113,18 +122,21 @@ def evaluate(model_dir, output_dir, overwrite=False, evaluation_fn=gin.REQUIRED,
       random_seed: seed of the metric's numpy RandomState (and of the sampled representation's noise).
       name: names the metric in the records and its artifact directory.
     """
-    output_dirs.require_finished(model_dir, "postprocess", "postprocess the model first with dtl_postprocess "
-                                 "--model_dir=<model> --output_dir={}".format(model_dir))
+    input_checks.require_representation(model_dir)
     metric_parameters = _metric_parameters(evaluation_fn)
     validate_parameters(evaluation_fn, random_seed)
     inputs = [model_dir] + metric_inputs.trained_model_candidates(model_dir)
     with output_dirs.claim(output_dir, "evaluation", overwrite, inputs=inputs):
         experiment_timer = time.time()
+        metric_name = name or getattr(evaluation_fn, "__name__", "metric")
+        runtime = evaluation_runtime()
+        threads.configure(runtime.num_threads, "evaluation_runtime.num_threads",
+                          lambda line: logging.info("%s: %s", metric_name, line))
+        logging.info("Evaluating %s with %s into %s", model_dir, metric_name, output_dir)
         auto_dataset.resolve(os.path.join(model_dir, "results", "gin", "postprocess.gin"))
         auto_dataset.resolve_held_out(os.path.join(model_dir, "results", "gin", "train.gin"))
         # The whole data set unless the metric config restricts it to a side of a held-out split.
         dataset = splits.apply_held_out_split(named_data.get_named_ground_truth_data())
-        runtime = evaluation_runtime()
         device = device_lib.select_device(runtime.device)
         module = exported_modules.load(exported_modules.exported_path(model_dir, exported_modules.REPRESENTATION),
                                        device)
@@ -141,11 +153,14 @@ def evaluate(model_dir, output_dir, overwrite=False, evaluation_fn=gin.REQUIRED,
             data, representation_function, mode = metric_inputs.metric_inputs(dataset, module, random_seed, device,
                                                                                runtime)
             logging.info("Evaluating %s with %s codes", model_dir, mode)
-        results_dict = evaluation_fn(data, representation_function, random_state=np.random.RandomState(random_seed),
-                                     **extra_arguments)
+        with progress.task(metric_name), sklearn_warnings.counted(metric_name):
+            results_dict = evaluation_fn(data, representation_function,
+                                         random_state=np.random.RandomState(random_seed), **extra_arguments)
         results_dict["elapsed_time"] = time.time() - experiment_timer
         results.update_result_directory(os.path.join(output_dir, "results"), "evaluation", results_dict,
                                         os.path.join(model_dir, "results"))
+        logging.info("%s: scored in %.1f s into %s", metric_name, results_dict["elapsed_time"],
+                     os.path.join(output_dir, "results", "aggregate", "evaluation.json"))
 
 
 # Metric parameters checked by name: sample sizes and counts (an int, or a list of ints for downstream tasks).

@@ -4,6 +4,7 @@ import os
 import numpy as np
 
 from dlib_torch.data.ground_truth import named_data
+from dlib_torch.utils import progress
 from dlib_torch.visualize import visualize_util
 
 
@@ -11,7 +12,8 @@ def visualize_dataset(dataset_name, output_path, num_animations=5, num_frames=20
     """Writes `<output_path>/<dataset_name>/variations_of_factor{i}.png` and `animation{j}.gif`.
 
     Each still shows 16 observations where only factor i varies; each animation has one panel per factor,
-    walking that factor through its values and back while the others stay fixed.
+    labelled with the factor's name, walking that factor through its values and back while the others stay
+    fixed.
     """
     data = named_data.get_named_ground_truth_data(dataset_name)
     random_state = np.random.RandomState(0)
@@ -25,11 +27,13 @@ def visualize_dataset(dataset_name, output_path, num_animations=5, num_frames=20
         images = data.sample_observations_from_factors(factors, random_state)
         visualize_util.grid_save_images(images, os.path.join(path, "variations_of_factor%s.png" % i))
 
-    for i in range(num_animations):
+    labels = list(getattr(data, "factor_names", None) or ["factor {}".format(j) for j in range(data.num_factors)])
+    for i in progress.iterate(range(num_animations), "rendering animations", unit="GIFs"):
         base_factor = data.sample_factors(1, random_state)
         images = []
         for j, num_atoms in enumerate(data.factors_num_values):
             factors = np.repeat(base_factor, num_frames, axis=0)
             factors[:, j] = visualize_util.cycle_factor(base_factor[0, j], num_atoms, num_frames)
             images.append(data.sample_observations_from_factors(factors, random_state))
-        visualize_util.save_animation(np.array(images), os.path.join(path, "animation%d.gif" % i), fps)
+        visualize_util.save_animation(np.array(images), os.path.join(path, "animation%d.gif" % i), fps,
+                                      labels)

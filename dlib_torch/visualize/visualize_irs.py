@@ -31,8 +31,10 @@ def interventional_robustness(gen_factors, latents, diff_quantile=0.99):
     return irs_matrix.argmax(axis=1), irs_matrix.max(axis=1)
 
 
-def vis_all_interventional_effects(gen_factors, latents, output_dir):
+def vis_all_interventional_effects(gen_factors, latents, output_dir, factor_names=None):
     """Writes `output_dir/interventional_effect.png`: one plot per (latent, factor), latents as rows.
+
+    `factor_names` (optional, a dlib_torch addition) label the factors instead of the reference's g_0, g_1, ...
 
     A latent's cell at its parent factor shows E[z | factor] (mean, median, +-1 std) and its IRS in the
     title; the other cells show E[z | parent, factor] as the factor is intervened on, one line per value of
@@ -49,21 +51,26 @@ def vis_all_interventional_effects(gen_factors, latents, output_dir):
             ax = axes[latent, j]
             is_parent = parents[latent] == j
             visualize_interventional_effect(gen_factors, latents, latent, parents[latent], j,
-                                            no_conditioning=is_parent, ax=ax)
-            ax.set_title("Parent={}, IRS = {:1.2}".format(parents[latent], scores[latent]) if is_parent else "")
+                                            no_conditioning=is_parent, ax=ax, factor_names=factor_names)
+            ax.set_title("Parent={}, IRS = {:1.2}".format(_factor_label(parents[latent], factor_names),
+                                                          scores[latent]) if is_parent else "")
     fig.tight_layout()
     with atomic.atomic_path(os.path.join(output_dir, "interventional_effect.png")) as tmp:
         fig.savefig(tmp, format="png")
 
 
 def visualize_interventional_effect(gen_factors, latents, latent_dim, const_factor_idx, intervened_factor_idx,
-                                    no_conditioning=False, ax=None, plot_legend=True, plot_scatter=True):
+                                    no_conditioning=False, ax=None, plot_legend=True, plot_scatter=True,
+                                    factor_names=None):
     """Draws one cell: latent `latent_dim` against factor `intervened_factor_idx`.
 
     Points are coloured by the value of factor `const_factor_idx`. With `no_conditioning`, draws
     E[z | g_j], its median and +-1 standard deviation; otherwise E[z | g_i, g_j] as a function of g_j, one
-    line per value g_i of the kept factor. Returns the axes (a new figure's when `ax` is None).
+    line per value g_i of the kept factor. Factors are labelled by `factor_names` when given, else g_i.
+    Returns the axes (a new figure's when `ax` is None).
     """
+    kept_name = _factor_label(const_factor_idx, factor_names)
+    intervened_name = _factor_label(intervened_factor_idx, factor_names)
     if ax is None:
         ax = Figure(figsize=(10, 7)).subplots()
     kept = np.asarray(gen_factors)[:, const_factor_idx]
@@ -86,8 +93,8 @@ def visualize_interventional_effect(gen_factors, latents, latent_dim, const_fact
         ax.plot(g_js, [np.median(group) for group in groups], linewidth=2, markersize=12, label="median")
         ax.plot(g_js, means + stds, linestyle="--", c="b", linewidth=1)
         ax.plot(g_js, means - stds, linestyle="--", c="b", linewidth=1)
-        ax.set_ylabel("E[z_{}|g_{}]".format(latent_dim, intervened_factor_idx))
-        ax.set_xlabel("g_{}".format(intervened_factor_idx))
+        ax.set_ylabel("E[z_{}|{}]".format(latent_dim, intervened_name))
+        ax.set_xlabel(intervened_name)
         ax.legend()
     else:
         # E[z | g_i, g_j] for every pair of values; NaN where no point has the pair (a gap in the line).
@@ -98,10 +105,17 @@ def visualize_interventional_effect(gen_factors, latents, latent_dim, const_fact
             conditional_means = (sums / counts).reshape(len(g_is), len(g_js))
         for i, g_i in enumerate(g_is):
             ax.plot(g_js, conditional_means[i], marker="o", linestyle="--", c=COLORS[i % len(COLORS)],
-                    label="g_{}=={}".format(const_factor_idx, g_i), linewidth=1.5, markersize=3)
-        ax.set_xlabel("int. g_{}".format(intervened_factor_idx))
-        ax.set_ylabel("E[z_{}|g_{}, g_{}]".format(latent_dim, const_factor_idx, intervened_factor_idx))
+                    label="{}=={}".format(kept_name, g_i), linewidth=1.5, markersize=3)
+        ax.set_xlabel("int. {}".format(intervened_name))
+        ax.set_ylabel("E[z_{}|{}, {}]".format(latent_dim, kept_name, intervened_name))
         ax.set_title("Interventional Effect (keeping parent fixed)")
         if plot_legend and len(g_is) <= MAX_LEGEND_ENTRIES:
             ax.legend()
     return ax
+
+
+def _factor_label(index, factor_names):
+    """The factor's name when known, else the reference's g_<index>."""
+    if factor_names is not None and 0 <= index < len(factor_names):
+        return str(factor_names[index])
+    return "g_{}".format(index)

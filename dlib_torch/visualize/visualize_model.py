@@ -2,10 +2,12 @@
 
 Reads the model's `results/gin/train.gin` (data set, activation, latent size, held-out split) and its
 exported modules, and writes into `output_dir`:
-  reconstructions/reconstructions.jpg     64 images, each beside its reconstruction (z sampled), 8x8 grid
+  reconstructions/reconstructions.jpg     64 images, each beside its reconstruction (z sampled; a thin grey
+                                          line between them), 8x8 grid
   sampled/samples.jpg                     64 decodes of z ~ N(0, I), 8x8 grid
   traversals/traversals{i}.jpg            from the mean code of the i-th of 64 fresh images: each latent
-                                          (column) set to linspace(-1, 1, 11) (rows), one file per latent
+                                          (column, labelled "z3" and its average KL over the 64 images)
+                                          set to linspace(-1, 1, 11) (rows), one file per latent
   animated_traversals/{kind}{i}.gif       for the first `num_animations` of those codes, one panel per
                                           latent (labelled "z3") cycling over `num_frames` frames, for the
                                           kinds std_gaussian_cycle, fitted_gaussian_cycle,
@@ -27,13 +29,16 @@ import numbers
 import os
 import time
 
+from absl import logging
 import gin
 import numpy as np
 
 from dlib_torch.data.ground_truth import named_data
 from dlib_torch.utils import device as device_lib
 from dlib_torch.utils import output_dirs
+from dlib_torch.utils import progress
 from dlib_torch.utils import results
+from dlib_torch.utils import threads
 from dlib_torch.utils.errors import UserError
 from dlib_torch.visualize import held_out_panel
 from dlib_torch.visualize import trained_model
@@ -42,6 +47,7 @@ from dlib_torch.visualize import visualize_util
 
 STEP_NAME = "visualize"
 NUM_PICS = 64
+PAIR_SEPARATOR_PX = 2  # grey columns between an input and its reconstruction
 IRS_SAMPLING_CHUNK = 1000  # observations rendered and encoded at a time for the interventional effects
 
 
@@ -64,6 +70,7 @@ def visualize(model_dir, output_dir, overwrite=False, num_animations=5, num_fram
         _check_settings(num_animations, num_frames, fps, num_points_irs)
         model = trained_model.read_trained_model(model_dir)
         output_dirs.check_output_directory(output_dir, STEP_NAME, overwrite, inputs=[model_dir])
+        threads.configure(None, "OMP_NUM_THREADS", lambda line: logging.info("Visualizing %s: %s", model_dir, line))
         dataset = named_data.get_named_ground_truth_data(model.dataset_name)
         device = device_lib.select_device("auto")
         if model.is_gt_decoder:
@@ -116,24 +123,40 @@ def _visualize_gaussian_model(dataset, encoder, decoder, num_latent, output_dir,
     visualize_util.grid_save_images(decoder(random_codes), os.path.join(output_dir, "sampled", "samples.jpg"))
 
     means, logvars = encoder(dataset.sample_observations(NUM_PICS, random_state))
+    # Each latent's column is labelled with its average KL over these images: active latents stand out.
+    kl = latent_kl(means, logvars)
+    label_lines = [["z{}".format(j) for j in range(num_latent)], ["KL {:.2f}".format(value) for value in kl]]
     for i in range(min(num_latent, NUM_PICS)):
         pics = latent_traversal_1d_multi_dim(decoder, means[i, :], None)
-        visualize_util.grid_save_images([pics], os.path.join(output_dir, "traversals", "traversals{}.jpg".format(i)))
+        visualize_util.save_image(visualize_util.add_column_labels(pics, label_lines, dataset.observation_shape[1]),
+                                  os.path.join(output_dir, "traversals", "traversals{}.jpg".format(i)))
 
     labels = ["z{}".format(j) for j in range(num_latent)]
-    for kind, cycle in latent_cycles(means, logvars, num_frames).items():
-        for i, base_code in enumerate(means[:num_animations]):
-            panels = _animate_inputs(decoder, base_code, [cycle(base_code[j], j) for j in range(num_latent)])
-            visualize_util.save_animation(panels, os.path.join(output_dir, "animated_traversals",
-                                                               "{}{}.gif".format(kind, i)), fps, labels)
+    cycles = latent_cycles(means, logvars, num_frames)
+    with progress.Progress("rendering animations", total=len(cycles) * len(means[:num_animations]),
+                           unit="GIFs") as bar:
+        for kind, cycle in cycles.items():
+            for i, base_code in enumerate(means[:num_animations]):
+                panels = _animate_inputs(decoder, base_code, [cycle(base_code[j], j) for j in range(num_latent)])
+                visualize_util.save_animation(panels, os.path.join(output_dir, "animated_traversals",
+                                                                   "{}{}.gif".format(kind, i)), fps, labels)
+                bar.update(1)
 
     factors = dataset.sample_factors(num_points_irs, random_state)
     latents = []
-    for start in range(0, num_points_irs, IRS_SAMPLING_CHUNK):
+    for start in progress.iterate(range(0, num_points_irs, IRS_SAMPLING_CHUNK), "encoding points of the "
+                                  "interventional effects", unit="chunks"):
         chunk = factors[start:start + IRS_SAMPLING_CHUNK]
         latents.append(encoder(dataset.sample_observations_from_factors(chunk, random_state))[0])
     visualize_irs.vis_all_interventional_effects(factors, np.concatenate(latents),
-                                                 os.path.join(output_dir, "interventional_effects"))
+                                                 os.path.join(output_dir, "interventional_effects"),
+                                                 factor_names=list(dataset.factor_names))
+
+
+def latent_kl(means, logvars):
+    """Average KL(q(z_j|x) || N(0, 1)) of each latent j over the images of `means`, `logvars` [N, D]."""
+    means, logvars = np.asarray(means, dtype=np.float64), np.asarray(logvars, dtype=np.float64)
+    return np.mean(0.5 * (np.square(means) + np.exp(logvars) - logvars - 1.0), axis=0)
 
 
 def latent_cycles(means, logvars, num_frames):
@@ -173,10 +196,12 @@ def _visualize_gt_decoder(dataset, decoder, output_dir, random_state, num_animat
     bases = dataset.sample_factors(NUM_PICS, random_state)
     for i in range(min(dataset.num_factors, NUM_PICS)):
         pics = factor_traversal(decode, bases[i], sizes)
-        visualize_util.grid_save_images([pics], os.path.join(output_dir, "traversals", "traversals{}.jpg".format(i)))
+        visualize_util.save_image(visualize_util.add_column_labels(pics, [list(dataset.factor_names)],
+                                                                   dataset.observation_shape[1]),
+                                  os.path.join(output_dir, "traversals", "traversals{}.jpg".format(i)))
 
     labels = list(dataset.factor_names)
-    for i, base in enumerate(bases[:num_animations]):
+    for i, base in enumerate(progress.iterate(bases[:num_animations], "rendering animations", unit="GIFs")):
         walks = [visualize_util.cycle_factor(base[j], size, num_frames) for j, size in enumerate(sizes)]
         panels = _animate_inputs(decode, base, walks)
         visualize_util.save_animation(panels, os.path.join(output_dir, "animated_traversals",
@@ -194,8 +219,12 @@ def _animate_inputs(generator_fn, base, walks):
 
 
 def _save_pairs(real_pics, pics, image_path):
-    """Saves each image beside its reconstruction ([64, 128] pairs) on the reference's square grid."""
-    paired_pics = np.concatenate((real_pics, pics), axis=2)
+    """Saves each image beside its reconstruction on the reference's square grid, with a thin grey line
+    (`PAIR_SEPARATOR_PX`) between the input and its reconstruction."""
+    real_pics, pics = np.asarray(real_pics), np.asarray(pics)
+    separator = np.full(real_pics.shape[:2] + (PAIR_SEPARATOR_PX,) + real_pics.shape[3:], 0.5,
+                        dtype=real_pics.dtype)
+    paired_pics = np.concatenate((real_pics, separator, pics), axis=2)
     visualize_util.grid_save_images(list(paired_pics), image_path)
 
 

@@ -127,6 +127,18 @@ def add_below(image, padding_px=10, footer_text=FOOTER_TEXT):
     return padded_stack([image, footer], padding_px, axis=0)
 
 
+def add_column_labels(image, label_lines, column_width):
+    """Adds lines of text above an image (made RGB), one label per column of `column_width` pixels in each
+    line, centred over its column (e.g. ["z0", "z1", ...] and ["KL 2.31", "KL 0.01", ...]). The header is
+    padded to a multiple of 8 pixels, so a JPEG's 8x8 blocks do not straddle it and the images below."""
+    image = to_rgb(image)
+    strips = [np.concatenate([text_image(label, column_width, align="center") for label in labels], axis=1)
+              for labels in label_lines]
+    header = np.concatenate(strips, axis=0)
+    header = np.concatenate([header, padding_array(header, -header.shape[0] % 8, axis=0)], axis=0)
+    return np.concatenate([header, image], axis=0)
+
+
 def add_title(image, title, align="left"):
     """Adds a line of text above an image (made RGB), with no padding in between."""
     image = to_rgb(image)

@@ -58,8 +58,9 @@ def test_errors_are_one_line_with_exit_status_2(tiny_model, tmp_path):
     assert missing.stderr.strip().splitlines()[-1].startswith(
         "dtl_evaluate: error: input directory {} does not exist; postprocess the model first".format(
             tmp_path / "nowhere"))
-    unknown = _run("--input_dir={}".format(tmp_path / "nowhere"), "--output_dir={}".format(tmp_path / "out"),
-                   "--gin_bindings=evaluation.evaluation_fn = @nope")
+    # Input and output are checked before gin (which needs torch and the metrics): a real representation here.
+    unknown = _run("--input_dir={}".format(_postprocessed(tiny_model(), tmp_path)),
+                   "--output_dir={}".format(tmp_path / "out2"), "--gin_bindings=evaluation.evaluation_fn = @nope")
     assert unknown.returncode == 2
     last_line = unknown.stderr.strip().splitlines()[-1]
     assert last_line.startswith("dtl_evaluate: error: in gin binding")

@@ -183,3 +183,32 @@ def test_preempted_run_resumes_from_its_checkpoint(tmp_path):
         prefixes = ("train_results.", "evaluation_results.")
         assert stable(record(interrupted, post, metric), prefixes) == \
             stable(record(uninterrupted, post, metric), prefixes)
+
+
+def test_only_metrics_reruns_chosen_metrics_with_the_study_seeds(first_run, tmp_path):
+    original, _ = first_run
+    copy = str(tmp_path / "copy")
+    shutil.copytree(original, copy)
+    shutil.rmtree(os.path.join(copy, "metrics", "mean", "mig"))
+    sap_record = os.path.join(copy, "metrics", "mean", "sap_score", "results", "aggregate", "evaluation.json")
+    sap_mtime = os.stat(sap_record).st_mtime_ns
+    run = reproduce("--study=test", "--model_num=1", "--output_directory={}".format(copy), "--only_metrics=mean/mig")
+    assert run.returncode == 0, run.stderr
+    steps = [line for line in run.stdout.splitlines() if line.startswith("dtl_reproduce: ")]
+    assert "train" not in [line.split()[1] for line in steps]
+    assert any(line.startswith("dtl_reproduce: postprocess mean is finished") for line in steps), steps
+    assert any(line.startswith("dtl_reproduce: evaluation mean/mig -> ") for line in steps), steps
+    assert not any("sap_score" in line or "sampled" in line or "visualiz" in line for line in steps), steps
+    assert "dtl_reproduce: metrics mean/mig of model 1 of study test are in" in run.stdout
+    again = record(copy, "mean", "mig")
+    assert again["evaluation_config.evaluation.random_seed"] == EVALUATION_SEEDS[("mean", "mig")]
+    assert stable(again, ("evaluation_results",)) == stable(record(original, "mean", "mig"), ("evaluation_results",))
+    assert os.stat(sap_record).st_mtime_ns == sap_mtime
+
+    unknown = reproduce("--study=test", "--model_num=1", "--output_directory={}".format(copy), "--only_metrics=nope")
+    assert unknown.returncode == 2
+    assert "--only_metrics names 'nope', which is not a metric of this study; its metrics: mig, sap_score" in \
+        unknown.stderr
+    untrained = reproduce("--study=test", "--model_num=1", "--output_directory={}".format(tmp_path / "empty"),
+                          "--only_metrics=mig")
+    assert untrained.returncode == 2 and "--only_metrics evaluates a trained model" in untrained.stderr

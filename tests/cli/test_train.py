@@ -111,7 +111,8 @@ def test_finished_model_rerun_is_a_no_op_unless_overwrite(tmp_path):
     assert _run(model_dir, []).returncode == 0
     first_uuid = _results(model_dir)["uuid"]
     again = _run(model_dir, [])
-    assert again.returncode == 0 and "nothing to do" in again.stderr
+    assert again.returncode == 0 and "dtl_train: nothing to do: {} holds a finished model".format(model_dir) in \
+        again.stdout
     assert _results(model_dir)["uuid"] == first_uuid
     overwritten = _run(model_dir, [], "--overwrite")
     assert overwritten.returncode == 0, overwritten.stderr

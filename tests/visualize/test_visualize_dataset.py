@@ -11,8 +11,9 @@ def _command(name):
 
 
 def test_visualize_dataset_command_writes_stills_and_animations(tmp_path):
-    subprocess.run([_command("dtl_visualize_dataset"), "--name=dsprites_procedural", "--path", str(tmp_path)],
-                   check=True, capture_output=True, timeout=120)
+    run = subprocess.run([_command("dtl_visualize_dataset"), "--name=dsprites_procedural", "--path", str(tmp_path)],
+                         check=True, capture_output=True, text=True, timeout=120)
+    assert run.stdout.startswith("dtl_visualize_dataset: pictures in {} (".format(tmp_path / "dsprites_procedural"))
     out = tmp_path / "dsprites_procedural"
     assert sorted(os.listdir(out)) == sorted(
         ["variations_of_factor%d.png" % i for i in range(5)] + ["animation%d.gif" % j for j in range(5)])
@@ -26,6 +27,8 @@ def test_visualize_dataset_command_writes_stills_and_animations(tmp_path):
         gif.seek(i)
         frames.append(np.asarray(gif.convert("RGB"), dtype=np.int16))
     assert np.abs(frames[0] - frames[10]).max() > 0  # the factors move
+    label = frames[0][10:24, 10:74]  # the strip above the first panel names its factor ("shape")
+    assert label.min() < 100 and label.max() == 255
 
 
 def test_visualize_dataset_unknown_name_is_one_line_error(tmp_path):

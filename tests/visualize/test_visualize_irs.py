@@ -44,3 +44,14 @@ def test_single_latent_and_single_factor():
     factors = _factors(50, [4], rs)
     ax = visualize_irs.visualize_interventional_effect(factors, factors.astype(float), 0, 0, 0, no_conditioning=True)
     assert ax.get_ylabel() == "E[z_0|g_0]"
+
+
+def test_factor_names_label_the_axes_and_titles():
+    rs = np.random.RandomState(0)
+    factors = _factors(200, [3, 4], rs)
+    latents = factors.astype(float)
+    ax = visualize_irs.visualize_interventional_effect(factors, latents, 0, 0, 1, factor_names=["shape", "posX"])
+    assert ax.get_xlabel() == "int. posX" and ax.get_ylabel() == "E[z_0|shape, posX]"
+    assert [t.get_text() for t in ax.get_legend().get_texts()][0] == "shape==0"
+    ax = visualize_irs.visualize_interventional_effect(factors, latents, 0, 0, 1)
+    assert ax.get_xlabel() == "int. g_1"  # the reference's labels without names

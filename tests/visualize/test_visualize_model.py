@@ -111,10 +111,11 @@ def test_writes_the_reference_files_with_their_sizes_and_frames(vae_outputs):
                 + ["traversals/traversals%d.jpg" % i for i in range(3)]
                 + ["animated_traversals/%s%d.gif" % (kind, i) for kind in KINDS for i in range(5)])
     assert _files(vae_outputs) == sorted(expected)
-    assert _image(os.path.join(vae_outputs, "reconstructions", "reconstructions.jpg")).shape == (512, 1024, 3)
+    # 8 pairs per row, each 64 + a 2-pixel grey separator + 64 wide.
+    assert _image(os.path.join(vae_outputs, "reconstructions", "reconstructions.jpg")).shape == (512, 1040, 3)
     assert _image(os.path.join(vae_outputs, "sampled", "samples.jpg")).shape == (512, 512, 3)
-    for i in range(3):  # 11 values (rows) x 3 latents (columns)
-        assert _image(os.path.join(vae_outputs, "traversals", "traversals%d.jpg" % i)).shape == (704, 192, 3)
+    for i in range(3):  # two label lines (z<j>, KL; 32 pixels) above 11 values (rows) x 3 latents (columns)
+        assert _image(os.path.join(vae_outputs, "traversals", "traversals%d.jpg" % i)).shape == (32 + 704, 192, 3)
     for kind in KINDS:
         for i in range(5):
             gif, frames = _gif_frames(os.path.join(vae_outputs, "animated_traversals", "%s%d.gif" % (kind, i)))
@@ -133,8 +134,10 @@ def test_writes_the_reference_files_with_their_sizes_and_frames(vae_outputs):
 
 def test_images_show_the_data_and_the_decodes_in_contrast(vae_outputs):
     pairs = _image(os.path.join(vae_outputs, "reconstructions", "reconstructions.jpg"))
-    originals = np.concatenate([pairs[:, c * 128:c * 128 + 64] for c in range(8)], axis=1)
-    reconstructions = np.concatenate([pairs[:, c * 128 + 64:(c + 1) * 128] for c in range(8)], axis=1)
+    originals = np.concatenate([pairs[:, c * 130:c * 130 + 64] for c in range(8)], axis=1)
+    reconstructions = np.concatenate([pairs[:, c * 130 + 66:(c + 1) * 130] for c in range(8)], axis=1)
+    separators = np.concatenate([pairs[:, c * 130 + 64:c * 130 + 66] for c in range(8)], axis=1)
+    assert abs(np.mean(separators) - 128) <= 5  # thin grey lines (JPEG blurs them a little)
     assert originals.min() <= 10 and originals.max() >= 245  # black background, white sprites
     _assert_not_uniform_grey(reconstructions)
     _assert_not_uniform_grey(_image(os.path.join(vae_outputs, "sampled", "samples.jpg")))
@@ -165,7 +168,9 @@ def test_traversal_changes_used_latents_and_not_an_ignored_one(model_ignoring_z1
             assert change[1] == 0, kind
             assert change[0] > 10 and change[2] > 10, kind
     # The still traversals: column 1 (z1 set to 11 values) repeats one image; the other columns do not.
-    grid = _image(os.path.join(output_dir, "traversals", "traversals0.jpg")).reshape(11, 64, 3, 64, 3)
+    traversal = _image(os.path.join(output_dir, "traversals", "traversals0.jpg"))
+    labels, grid = traversal[:32], traversal[32:].reshape(11, 64, 3, 64, 3)
+    assert labels[:, 64:128].min() < 100 and labels[:, 64:128].max() >= 245  # "z1" / "KL ..." in black on white
     row_change = np.abs(grid - grid[:1]).max(axis=(0, 1, 3, 4))
     assert row_change[1] <= 8 and row_change[0] > 30 and row_change[2] > 30
 
@@ -177,7 +182,7 @@ def test_three_channels_and_held_out_panel(tmp_path):
     visualize_model.visualize(model_dir, output_dir, num_animations=1, num_frames=6, fps=5, **FAST)
     assert "held_out/train_vs_held_out.png" in _files(output_dir)
     pairs = _image(os.path.join(output_dir, "reconstructions", "reconstructions.jpg"))
-    originals = np.concatenate([pairs[:, c * 128:c * 128 + 64] for c in range(8)], axis=1)
+    originals = np.concatenate([pairs[:, c * 130:c * 130 + 64] for c in range(8)], axis=1)
     assert (originals.max(axis=2) - originals.min(axis=2)).max() > 60  # coloured sprites
     gif, frames = _gif_frames(os.path.join(output_dir, "animated_traversals", "std_gaussian_cycle0.gif"))
     assert gif.n_frames == 6 and gif.info["duration"] == 200
@@ -222,8 +227,8 @@ def test_ground_truth_decoder(tmp_path):
         ["reconstructions/reconstructions.jpg", "sampled/samples.jpg", "held_out/train_vs_held_out.png"]
         + ["traversals/traversals%d.jpg" % i for i in range(5)]
         + ["animated_traversals/factor_cycle%d.gif" % i for i in range(2)])
-    for i in range(5):  # 11 values (rows) x 5 factors (columns)
-        assert _image(os.path.join(output_dir, "traversals", "traversals%d.jpg" % i)).shape == (704, 320, 3)
+    for i in range(5):  # the factor names above 11 values (rows) x 5 factors (columns)
+        assert _image(os.path.join(output_dir, "traversals", "traversals%d.jpg" % i)).shape == (16 + 704, 320, 3)
     gif, frames = _gif_frames(os.path.join(output_dir, "animated_traversals", "factor_cycle0.gif"))
     assert gif.n_frames == 20 and gif.info["duration"] == 100
     assert frames.shape == (20, 210, 232, 3)  # 5 labelled panels on 2 rows of 3
@@ -321,3 +326,9 @@ def test_latent_traversal_grid_layout():
     np.testing.assert_allclose(column1, [[5, -1], [5, 0], [5, 1]])
     assert visualize_model.latent_traversal_1d_multi_dim(generator, np.array([5., 7.]), 1, 3,
                                                          transpose=True).shape == (2, 3, 1)
+
+
+def test_latent_kl_is_the_average_kl_to_the_prior():
+    means = np.array([[0., 2., 0.], [0., -2., 0.]])
+    logvars = np.array([[0., 0., np.log(4.)], [0., 0., np.log(4.)]])
+    np.testing.assert_allclose(visualize_model.latent_kl(means, logvars), [0., 2., 0.5 * (4. - np.log(4.) - 1.)])

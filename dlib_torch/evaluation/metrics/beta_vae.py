@@ -9,6 +9,7 @@ import numpy as np
 
 from dlib_torch.evaluation.metrics import factor_rows
 from dlib_torch.evaluation.metrics import utils
+from dlib_torch.utils import progress
 
 
 @gin.configurable("beta_vae_sklearn",
@@ -33,7 +34,9 @@ def compute_beta_vae_sklearn(ground_truth_data, representation_function, random_
     train_points, train_labels = _sample_points(ground_truth_data, representation_function, batch_size,
                                                 num_train, random_state)
     model = utils.logistic_regression(random_state=random_state)
-    model.fit(train_points, train_labels)
+    with progress.Progress("fitting the classifier", total=1, unit="fits") as bar:
+        model.fit(train_points, train_labels)
+        bar.update(1)
     eval_points, eval_labels = _sample_points(ground_truth_data, representation_function, batch_size,
                                               num_eval, random_state)
     return _accuracies(model, train_points, train_labels, eval_points, eval_labels)
@@ -52,7 +55,9 @@ def beta_vae_from_codes(codes, factors, random_state=0, batch_size=64, num_train
     rows = factor_rows.FactorRows(factors)
     train_points, train_labels = _sample_points_from_rows(codes, rows, batch_size, num_train, random_state)
     model = utils.logistic_regression(random_state=random_state, version=sklearn_version)
-    model.fit(train_points, train_labels)
+    with progress.Progress("fitting the classifier", total=1, unit="fits") as bar:
+        model.fit(train_points, train_labels)
+        bar.update(1)
     eval_points, eval_labels = _sample_points_from_rows(codes, rows, batch_size, num_eval, random_state)
     return _accuracies(model, train_points, train_labels, eval_points, eval_labels)
 
@@ -69,7 +74,7 @@ def _sample_points(ground_truth_data, representation_function, batch_size, num_p
     labels = np.zeros(num_points, dtype=np.int64)
 
     def observation_batches():
-        for i in range(num_points):
+        for i in progress.iterate(range(num_points), "sampling points", unit="points"):
             labels[i] = random_state.randint(ground_truth_data.num_factors)
             factors1 = ground_truth_data.sample_factors(batch_size, random_state)
             factors2 = ground_truth_data.sample_factors(batch_size, random_state)

@@ -9,6 +9,7 @@ import numpy as np
 
 from dlib_torch.evaluation.metrics import factor_rows
 from dlib_torch.evaluation.metrics import utils
+from dlib_torch.utils import progress
 
 
 @gin.configurable("factor_vae_score",
@@ -97,7 +98,7 @@ def _sample_votes(ground_truth_data, representation_function, batch_size, num_po
     factor_indices = np.zeros(num_points, dtype=np.int64)
 
     def observation_batches():
-        for i in range(num_points):
+        for i in progress.iterate(range(num_points), "sampling votes", unit="points"):
             factor_indices[i] = random_state.randint(ground_truth_data.num_factors)
             factors = ground_truth_data.sample_factors(batch_size, random_state)
             factors[:, factor_indices[i]] = factors[0, factor_indices[i]]

@@ -6,6 +6,7 @@ and multi-threaded BLAS on small problems (L-BFGS steps) is many times slower on
 Workers do not outlive the run: each watches its parent and exits as soon as the parent is gone (killed,
 preempted), instead of finishing fits nobody will read.
 """
+import concurrent.futures
 import os
 import threading
 import time
@@ -15,6 +16,8 @@ import joblib
 from joblib.externals import loky
 import threadpoolctl
 
+from dlib_torch.utils import progress
+from dlib_torch.utils import sklearn_warnings
 from dlib_torch.utils.errors import ConfigError
 
 NUM_JOBS_ENV = "DTL_NUM_JOBS"
@@ -42,16 +45,30 @@ def map_in_parallel(function, argument_tuples, costs=None, jobs=None):
     """
     argument_tuples = list(argument_tuples)
     jobs = min(jobs or num_jobs(), len(argument_tuples))
-    if jobs <= 1:
-        with threadpoolctl.threadpool_limits(limits=1, user_api="blas"):
-            return [function(*arguments) for arguments in argument_tuples]
-    order = list(range(len(argument_tuples)))
-    if costs is not None:
-        order.sort(key=lambda task: -costs[task])
-    executor = loky.get_reusable_executor(max_workers=jobs, timeout=IDLE_WORKER_SECONDS, initializer=_start_worker,
-                                          initargs=(os.getpid(), max(1, joblib.cpu_count() // jobs)))
-    futures = {task: executor.submit(function, *argument_tuples[task]) for task in order}
-    return [futures[task].result() for task in range(len(argument_tuples))]
+    with progress.Progress("fitting {} models".format(len(argument_tuples)), total=len(argument_tuples),
+                           unit="fits") as bar:
+        if jobs <= 1:
+            outputs = []
+            with threadpoolctl.threadpool_limits(limits=1, user_api="blas"):
+                for arguments in argument_tuples:
+                    outputs.append(sklearn_warnings.call_counting(function, arguments))
+                    bar.update(1)
+            return sklearn_warnings.unpack(outputs)
+        order = list(range(len(argument_tuples)))
+        if costs is not None:
+            order.sort(key=lambda task: -costs[task])
+        # Warnings raised in a worker are counted there and reported here (sklearn_warnings), since they would not
+        # reach this process.
+        executor = loky.get_reusable_executor(max_workers=jobs, timeout=IDLE_WORKER_SECONDS,
+                                              initializer=_start_worker,
+                                              initargs=(os.getpid(), max(1, joblib.cpu_count() // jobs)))
+        futures = {executor.submit(sklearn_warnings.call_counting, function, argument_tuples[task]): task
+                   for task in order}
+        outputs = [None] * len(order)
+        for future in concurrent.futures.as_completed(futures):
+            outputs[futures[future]] = future.result()
+            bar.update(1)
+        return sklearn_warnings.unpack(outputs)
 
 
 IDLE_WORKER_SECONDS = 60

@@ -16,6 +16,7 @@ from sklearn import multiclass
 from sklearn import svm
 
 from dlib_torch.evaluation.metrics import boosted_trees
+from dlib_torch.utils import progress
 from dlib_torch.utils.errors import ConfigError
 
 # Observations are handed to the representation function in calls of at most about this many bytes.
@@ -57,10 +58,12 @@ def generate_batch_factor_code(ground_truth_data, representation_function, num_p
     factor_batches = []
 
     def observation_batches():
-        for start in range(0, num_points, batch_size):
-            factors, observations = ground_truth_data.sample(min(batch_size, num_points - start), random_state)
-            factor_batches.append(factors)
-            yield observations
+        with progress.Progress("sampling codes", total=num_points, unit="points") as bar:
+            for start in range(0, num_points, batch_size):
+                factors, observations = ground_truth_data.sample(min(batch_size, num_points - start), random_state)
+                factor_batches.append(factors)
+                yield observations
+                bar.update(len(observations))
 
     codes = np.concatenate(list(encode_batches(observation_batches(), representation_function)))
     return np.transpose(codes), np.transpose(np.concatenate(factor_batches))

@@ -8,6 +8,7 @@ as in the reference, and two of them in one process would make `model.*` binding
 import dataclasses
 import os
 import time
+from typing import Optional
 
 from absl import logging
 import gin
@@ -21,6 +22,7 @@ from dlib_torch.methods.unsupervised import training_log
 from dlib_torch.utils import device as device_lib
 from dlib_torch.utils import output_dirs
 from dlib_torch.utils import results
+from dlib_torch.utils import threads
 from dlib_torch.utils import validation
 from dlib_torch.utils.errors import ConfigError
 from dlib_torch.utils.errors import Preempted
@@ -38,20 +40,25 @@ class RuntimeSettings:
     checkpoint_every_steps: int
     checkpoint_every_minutes: float
     log_every_steps: int
+    num_threads: Optional[int] = None
 
 
 @gin.configurable("training_runtime")
 def training_runtime(device="auto", checkpoint_every_steps=5000, checkpoint_every_minutes=10.0,
-                     log_every_steps=100):
+                     log_every_steps=100, num_threads=None):
     """How a run executes, without changing its results: the device ('auto' = CUDA when available),
     checkpoints every `checkpoint_every_steps` global steps and every `checkpoint_every_minutes` minutes
-    (TF's default interval), and a progress report every `log_every_steps` global steps (the reference's 100).
+    (TF's default interval), a progress report every `log_every_steps` global steps (the reference's 100), and
+    `num_threads` CPU threads (None: what the process may use, see utils/threads.py; CPU results are bitwise
+    reproducible for a fixed thread count, so a resumed run keeps its checkpoint's count when it may).
     """
     return RuntimeSettings(
         validation.check_string("training_runtime.device", device),
         validation.check_int("training_runtime.checkpoint_every_steps", checkpoint_every_steps, minimum=1),
         validation.check_float("training_runtime.checkpoint_every_minutes", checkpoint_every_minutes, minimum=0),
-        validation.check_int("training_runtime.log_every_steps", log_every_steps, minimum=1))
+        validation.check_int("training_runtime.log_every_steps", log_every_steps, minimum=1),
+        None if num_threads is None else validation.check_int("training_runtime.num_threads", num_threads,
+                                                              minimum=1))
 
 
 def training_loop(model, model_optimizers, dataset, random_state, batch_size, training_steps, global_step, device,
@@ -222,6 +229,8 @@ def run_training(model_dir, overwrite, model, dataset, training_steps, batch_siz
     data stream the checkpoint carries.
     """
     runtime = training_runtime()
+    threads.configure(runtime.num_threads, "training_runtime.num_threads",
+                      lambda line: logging.info("Training %s: %s", model_dir, line))
     device = device_lib.select_device(runtime.device)
     torch.manual_seed(torch_seed)
     if factors_num_values is None:
@@ -245,6 +254,10 @@ def run_training(model_dir, overwrite, model, dataset, training_steps, batch_siz
             checkpoint.restore(state, model, model_optimizers, train_random_state)
             global_step, previous_elapsed = state["global_step"], state["elapsed_time"]
             logging.info("Resuming %s from its checkpoint at global step %d", model_dir, global_step)
+            if (runtime.num_threads is None and state["num_threads"] != torch.get_num_threads()
+                    and state["num_threads"] <= threads.available_cpus()[0]):
+                threads.use_threads(state["num_threads"])  # the checkpoint's count: a bitwise-identical resume
+                logging.info("Using the checkpoint's %d CPU threads", state["num_threads"])
             if state["num_threads"] != torch.get_num_threads():
                 logging.warning("The checkpoint was written with %d CPU threads and this run uses %d; CPU results "
                                 "may then differ in the last bits from an uninterrupted run",
