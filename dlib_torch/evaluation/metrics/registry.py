@@ -5,6 +5,7 @@ representation_function, random_state, artifact_dir=None, **gin_params) -> dict`
 score fixed observations `(observations, labels, representation_function, **gin_params) -> dict`.
 """
 from dlib_torch.evaluation.metrics import beta_vae
+from dlib_torch.evaluation.metrics import composition_reconstruction
 from dlib_torch.evaluation.metrics import dci
 from dlib_torch.evaluation.metrics import downstream_task
 from dlib_torch.evaluation.metrics import factor_vae
@@ -32,6 +33,7 @@ EVALUATION_FUNCTIONS = {
     "strong_downstream_task": strong_downstream_task.compute_strong_downstream_task,
     "fairness": fairness.compute_fairness,
     "held_out_reconstruction": held_out_reconstruction.compute_held_out_reconstruction,
+    "composition_reconstruction": composition_reconstruction.compute_composition_reconstruction,
 }
 
 VALIDATION_FUNCTIONS = {

@@ -1,7 +1,8 @@
 """What every trainable model offers the training stage, and the TorchScript export of its parts.
 
 A model is an `nn.Module` that `train` drives through a few methods:
-  build(observation_shape, factors_num_values)   creates the layers (called once, after seeding torch);
+  build(observation_shape, factors_num_values)   creates the layers (called once, after seeding torch; a build
+                                                 with a `factor_names` parameter also gets the factors' names);
   make_optimizers()                              -> list of `optimizers.Optimizer`;
   model_fn(observations, global_step, factors)   -> (objectives, scalars): one loss per optimizer, each
                                                     minimised over that optimizer's parameters only, and the

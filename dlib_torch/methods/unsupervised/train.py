@@ -11,6 +11,7 @@ boundary and raises `Preempted` (`dtl_train` exits with 75); running the same co
 the CPU ends with the same parameters, bit for bit, as a run that was never interrupted.
 """
 import dataclasses
+import inspect
 import os
 import time
 
@@ -22,6 +23,7 @@ import torch
 from dlib_torch.data.ground_truth import named_data
 from dlib_torch.data.ground_truth import splits
 from dlib_torch.methods.unsupervised import checkpoint
+from dlib_torch.methods.unsupervised import composer  # pylint: disable=unused-import (registers @composer)
 from dlib_torch.methods.unsupervised import gaussian_encoder_model
 from dlib_torch.methods.unsupervised import gt_decoder  # pylint: disable=unused-import (registers @gt_decoder)
 from dlib_torch.methods.unsupervised import preemption
@@ -105,7 +107,10 @@ def train(model_dir, overwrite=False, model=gin.REQUIRED, training_steps=gin.REQ
     eval_seed = random_state.randint(2**32)
     dataset = load_training_data()
     torch.manual_seed(random_seed)
-    model.build(dataset.observation_shape, dataset.factors_num_values)
+    # Models whose build takes `factor_names` (the ground-truth decoder's raw inputs) get them too.
+    named = "factor_names" in inspect.signature(model.build).parameters
+    model.build(dataset.observation_shape, dataset.factors_num_values,
+                **({"factor_names": list(dataset.factor_names)} if named else {}))
     model.to(device)
     model_optimizers = model.make_optimizers()
     _check_model_runs(model, dataset, batch_size, device)
