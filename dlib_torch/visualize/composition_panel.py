@@ -2,7 +2,7 @@
 
 Each row shows reference | command | target | output, titled with the action (the factor taken from the command,
 and the value it changes from -> to); training triplets on the left, held-out ones (held-out target) on the right,
-each side with its mean squared error.
+each side with its mean squared error (over `num_error_examples` triplets).
 """
 import numpy as np
 
@@ -31,7 +31,7 @@ def save_composition_panel(image_path, data, sampler, compose, random_state, num
         # Extrapolation splits hold out values that only held-out combinations show: commands from anywhere.
         commands = "train" if sampler.has_held_out_triplets("train") else "any"
         held_out = sampler.held_out_triplets(num_error_examples, random_state, commands)
-        label = "held-out (command from {})".format("training" if commands == "train" else "anywhere")
+        label = "held-out" if commands == "train" else "held-out (commands from anywhere)"
         sides.append((label, "test", held_out))
     blocks, errors = [], {}
     for label, side, factors in sides:
@@ -49,8 +49,7 @@ def save_composition_panel(image_path, data, sampler, compose, random_state, num
         block = visualize_util.padded_stack(rows, 6, axis=0)
         header = visualize_util.add_title(visualize_util.text_image("reference | command | target | output",
                                                                     block.shape[1]),
-                                          "{} triplets; MSE over {}: {:.4f}".format(label, len(target),
-                                                                                    errors[side + "_mse"]))
+                                          "{} triplets, MSE {:.4f}".format(label, errors[side + "_mse"]))
         blocks.append(np.concatenate([header, block], axis=0))
     height = max(block.shape[0] for block in blocks)
     blocks = [np.concatenate([b, np.ones([height - b.shape[0]] + list(b.shape[1:]), b.dtype)]) for b in blocks]
