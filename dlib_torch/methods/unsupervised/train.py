@@ -2,6 +2,8 @@
 
 `<model_dir>/` receives:
   checkpoints/latest.pt       the latest checkpoint (written atomically; a rerun resumes from it),
+  checkpoints/best.pt         with `model_selection.every_steps`: the parameters with the lowest training
+                              reconstruction loss, which are then exported and evaluated (model_selection.py),
   scalars.jsonl               training scalars, one JSON object per report (tensorboard/ when installed),
   exported/gaussian_encoder.pt, exported/decoder.pt   TorchScript modules (DESIGN §3),
   results/                    records of step `train` (its aggregate file marks the model as finished).
@@ -26,6 +28,7 @@ from dlib_torch.methods.unsupervised import checkpoint
 from dlib_torch.methods.unsupervised import composer  # pylint: disable=unused-import (registers @composer)
 from dlib_torch.methods.unsupervised import gaussian_encoder_model
 from dlib_torch.methods.unsupervised import gt_decoder  # pylint: disable=unused-import (registers @gt_decoder)
+from dlib_torch.methods.unsupervised import model_selection
 from dlib_torch.methods.unsupervised import preemption
 from dlib_torch.methods.unsupervised import training_log
 from dlib_torch.methods.unsupervised import vae  # pylint: disable=unused-import (registers the models)
@@ -99,6 +102,7 @@ def train(model_dir, overwrite=False, model=gin.REQUIRED, training_steps=gin.REQ
         return
     output_dirs.check_output_directory(model_dir, "train", overwrite, keep_unfinished=True, finished_ok=True)
     runtime = training_runtime()
+    selection = model_selection.model_selection()
     device = device_lib.select_device(runtime.device)
 
     # Seeds as in the reference: the training data seed is the first draw, the evaluation seed the second.
@@ -140,16 +144,23 @@ def train(model_dir, overwrite=False, model=gin.REQUIRED, training_steps=gin.REQ
             checkpoint.save(path, model, model_optimizers, train_random_state, step, time.time() - experiment_timer,
                             fingerprint)
 
+        best = None
+        if selection is not None:
+            best = model_selection.BestCheckpoint(
+                model_dir, selection, lambda rs: model_batch(model, dataset, batch_size, rs, device))
         log = training_log.TrainingLog(model_dir, training_steps, global_step)
         try:
             global_step = training_loop(model, model_optimizers, dataset, train_random_state, batch_size,
-                                        training_steps, global_step, device, runtime, log, save_checkpoint)
+                                        training_steps, global_step, device, runtime, log, save_checkpoint,
+                                        after_step=best.after_step if best else None)
         finally:
             log.close()
 
+        selected = best.restore_best(model, device) if best else {}
         gaussian_encoder_model.export_as_torchscript(model.exported_modules(), os.path.join(model_dir, "exported"))
         results_dict = evaluate(model, dataset, np.random.RandomState(eval_seed), batch_size, eval_steps,
                                 global_step, device)
+        results_dict.update(selected)
         results_dict["elapsed_time"] = time.time() - experiment_timer
         results.update_result_directory(os.path.join(model_dir, "results"), "train", results_dict)
 
@@ -160,8 +171,10 @@ def load_training_data():
 
 
 def training_loop(model, model_optimizers, dataset, random_state, batch_size, training_steps, global_step, device,
-                  runtime, log, save_checkpoint):
+                  runtime, log, save_checkpoint, after_step=None):
     """Trains until the global step reaches `training_steps`; returns the final global step.
+
+    `after_step(model, previous_step, global_step)`, if given, runs after every step, before its checkpoint.
 
     Each iteration: sample a batch, forward, losses, backward, optimizer steps, then log and checkpoint
     when due. Scalars stay on the device between reports, so a GPU is not synchronised every step.
@@ -175,6 +188,8 @@ def training_loop(model, model_optimizers, dataset, random_state, batch_size, tr
             pending_scalars.append((global_step, _stack_scalars(scalars)))
             previous_step, global_step = global_step, global_step + model.global_step_increment
             log.advance(model.global_step_increment)
+            if after_step is not None:
+                after_step(model, previous_step, global_step)
 
             finished = global_step >= training_steps
             # One reading per iteration: a signal that arrives later (say during the report) is acted on at the
