@@ -14,7 +14,6 @@ reference's Glorot-uniform. Same interface as `architectures` (NHWC images at th
 import math
 
 import gin
-import torch
 from torch import nn
 
 

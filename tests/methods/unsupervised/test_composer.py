@@ -1,4 +1,6 @@
 """Tests of dlib_torch/methods/unsupervised/composer.py: the mixers, the loss, the batches and the export."""
+import os
+
 import gin
 import numpy as np
 import pytest
@@ -102,3 +104,35 @@ def test_exported_composer_loads_without_the_package_and_matches(configured, tmp
         expected, _, _ = model.compose(reference, command, actions, sample=False)
         torch.testing.assert_close(module(reference, command, actions), expected)
     assert (tmp_path / "gaussian_encoder.pt").exists() and (tmp_path / "decoder.pt").exists()
+
+
+COMPOSER_TRAINING = ["dataset.name = 'dsprites_procedural'", "model.model = @composer()", "model.batch_size = 4",
+                     "model.training_steps = 5", "model.eval_steps = 1", "model.random_seed = 0",
+                     "encoder.num_latent = 4", "encoder.encoder_fn = @test_encoder",
+                     "decoder.decoder_fn = @test_decoder", "reconstruction_loss.loss_fn = @bernoulli_loss",
+                     "vae_optimizer.optimizer_fn = @AdamOptimizer"]
+
+
+def _exported_state(model_dir, name):
+    return torch.jit.load(os.path.join(model_dir, "exported", name)).state_dict()
+
+
+def test_pretrained_vae_starts_the_composer_frozen_or_fine_tuned(tiny_model, tmp_path):
+    from dlib_torch.methods.unsupervised import train
+    vae_dir = tiny_model()
+    pretrained = _exported_state(vae_dir, "gaussian_encoder.pt")
+    frozen, tuned = str(tmp_path / "frozen"), str(tmp_path / "tuned")
+    train.train_with_gin(frozen, False, [], COMPOSER_TRAINING + [
+        "composer.pretrained_model_dir = '{}'".format(vae_dir), "composer.freeze_pretrained = True"])
+    train.train_with_gin(tuned, False, [], COMPOSER_TRAINING + ["composer.pretrained_model_dir = '{}'".format(vae_dir)])
+    for name, value in _exported_state(frozen, "gaussian_encoder.pt").items():
+        assert torch.equal(value, pretrained[name]), name  # frozen: only the mixer trained
+    assert any(not torch.equal(value, pretrained[name])
+               for name, value in _exported_state(tuned, "gaussian_encoder.pt").items())
+
+
+def test_pretrained_vae_of_another_architecture_is_a_config_error(tiny_model, tmp_path):
+    from dlib_torch.methods.unsupervised import train
+    with pytest.raises(ConfigError, match="does not fit the configured encoder"):
+        train.train_with_gin(str(tmp_path / "m"), False, [], COMPOSER_TRAINING + [
+            "encoder.num_latent = 7", "composer.pretrained_model_dir = '{}'".format(tiny_model())])
