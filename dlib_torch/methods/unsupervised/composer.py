@@ -166,6 +166,9 @@ class Composer(gaussian_encoder_model.GaussianEncoderModel):
 
     def make_optimizers(self):
         trainable = [p for p in self.parameters() if p.requires_grad]
+        if not trainable:
+            raise ConfigError("composer.mixer = {!r} has no weights and composer.freeze_pretrained = True freezes "
+                              "the encoder and decoder: nothing to train".format(self.mixer_name))
         return [optimizers.make_vae_optimizer(trainable)]
 
     def sample_batch(self, dataset, batch_size, random_state, device):
