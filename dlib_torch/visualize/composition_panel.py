@@ -31,7 +31,7 @@ def save_composition_panel(image_path, data, sampler, compose, random_state, num
         # Extrapolation splits hold out values that only held-out combinations show: commands from anywhere.
         commands = "train" if sampler.has_held_out_triplets("train") else "any"
         held_out = sampler.held_out_triplets(num_error_examples, random_state, commands)
-        label = "held-out" if commands == "train" else "held-out (commands from anywhere)"
+        label = "held-out" if commands == "train" else "held-out (any command)"
         sides.append((label, "test", held_out))
     blocks, errors = [], {}
     for label, side, factors in sides:
@@ -47,9 +47,10 @@ def save_composition_panel(image_path, data, sampler, compose, random_state, num
                                                  int(factors.target[k, dim]))
             rows.append(visualize_util.add_title(row, caption))
         block = visualize_util.padded_stack(rows, 6, axis=0)
-        header = visualize_util.add_title(visualize_util.text_image("reference | command | target | output",
-                                                                    block.shape[1]),
-                                          "{} triplets, MSE {:.4f}".format(label, errors[side + "_mse"]))
+        header = visualize_util.text_image("reference | command | target | output", block.shape[1])
+        header = visualize_util.add_title(header, "MSE over {} triplets: {:.4f}".format(len(target),
+                                                                                     errors[side + "_mse"]))
+        header = visualize_util.add_title(header, label + " triplets")
         blocks.append(np.concatenate([header, block], axis=0))
     height = max(block.shape[0] for block in blocks)
     blocks = [np.concatenate([b, np.ones([height - b.shape[0]] + list(b.shape[1:]), b.dtype)]) for b in blocks]
