@@ -143,6 +143,11 @@ class Composer(gaussian_encoder_model.GaussianEncoderModel):
         self.pretrained_model_dir = pretrained_model_dir
         self._samplers = {}
 
+    @property
+    def input_directories(self):
+        """Directories training reads besides the data (the stage refuses to write into them)."""
+        return [self.pretrained_model_dir] if self.pretrained_model_dir is not None else []
+
     def build(self, observation_shape, factors_num_values):
         """Creates the configured encoder, decoder and mixer (and loads the pretrained VAE, if any)."""
         self.observation_shape = list(observation_shape)

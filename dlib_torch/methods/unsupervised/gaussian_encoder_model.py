@@ -9,7 +9,9 @@ A model is an `nn.Module` that `train` drives through a few methods:
                                                     scalars the stage logs and evaluates (reference keys);
   global_step_increment                          how much one iteration advances the global step;
   needs_factors                                  whether model_fn takes the batch's factors;
-  exported_modules()                             {file name in exported/: (module, example input)} (DESIGN §3).
+  exported_modules()                             {file name in exported/: (module, example input)} (DESIGN §3);
+optionally sample_batch(dataset, batch_size, random_state, device) (its own batches) and input_directories
+(directories it reads, which the stage refuses as its output).
 """
 import copy
 import os

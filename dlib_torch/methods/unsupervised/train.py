@@ -100,7 +100,9 @@ def train(model_dir, overwrite=False, model=gin.REQUIRED, training_steps=gin.REQ
     if results.step_finished(model_dir, "train") and not overwrite:
         logging.info("%s holds a finished model; nothing to do (pass --overwrite to train it again)", model_dir)
         return
-    output_dirs.check_output_directory(model_dir, "train", overwrite, keep_unfinished=True, finished_ok=True)
+    inputs = list(getattr(model, "input_directories", ()))  # directories a model reads (a Composer's VAE)
+    output_dirs.check_output_directory(model_dir, "train", overwrite, inputs=inputs, keep_unfinished=True,
+                                       finished_ok=True)
     runtime = training_runtime()
     selection = model_selection.model_selection()
     device = device_lib.select_device(runtime.device)
@@ -119,7 +121,8 @@ def train(model_dir, overwrite=False, model=gin.REQUIRED, training_steps=gin.REQ
     model_optimizers = model.make_optimizers()
     _check_model_runs(model, dataset, batch_size, device)
 
-    with output_dirs.claim(model_dir, "train", overwrite, keep_unfinished=True, finished_ok=True) as claimed:
+    with output_dirs.claim(model_dir, "train", overwrite, inputs=inputs, keep_unfinished=True,
+                           finished_ok=True) as claimed:
         if claimed.skip:  # another run finished it while this one waited for the lock
             return
         fingerprint = _config_fingerprint()

@@ -136,3 +136,13 @@ def test_pretrained_vae_of_another_architecture_is_a_config_error(tiny_model, tm
     with pytest.raises(ConfigError, match="does not fit the configured encoder"):
         train.train_with_gin(str(tmp_path / "m"), False, [], COMPOSER_TRAINING + [
             "encoder.num_latent = 7", "composer.pretrained_model_dir = '{}'".format(tiny_model())])
+
+
+def test_a_composer_cannot_train_into_its_pretrained_vae(tiny_model):
+    from dlib_torch.methods.unsupervised import train
+    from dlib_torch.utils.errors import UserError
+    vae_dir = tiny_model()
+    with pytest.raises(UserError, match="contains the input"):
+        train.train_with_gin(os.path.dirname(vae_dir), False, [], COMPOSER_TRAINING + [
+            "composer.pretrained_model_dir = '{}'".format(vae_dir)])
+    assert sorted(os.listdir(os.path.dirname(vae_dir))) == ["model"]
