@@ -154,7 +154,7 @@ def test_extrapolation_without_training_commands_is_one_line_exit_2(tmp_path):
                      "--gin_config={}".format(gin_file))
     assert completed.returncode == 2
     line = _last_line(completed)
-    assert line.startswith("dtl_evaluate: error:") and "blank_side" in line and "command_side = 'any'" in line
+    assert line.startswith("dtl_evaluate: error:") and "blank_side" in line and "held_out_commands = 'any'" in line
     completed = _run("dtl_evaluate", "--input_dir={}".format(post), "--output_dir={}".format(tmp_path / "any"),
                      "--gin_config={}".format(_metric_gin(tmp_path, "composition_reconstruction.held_out_commands = "
                                                           "'auto'")))

@@ -108,7 +108,8 @@ class TripletSampler:
                 "held-out split {!r}: no held-out combination is one factor away from a training combination "
                 "with a command image {}; {}".format(
                     self.split_name, "on the training side" if command_side == "train" else "anywhere",
-                    "held-out values that never occur in training (extrapolation) need command_side = 'any'"
+                    "held-out values that never occur in training (extrapolation) need commands from the whole grid: "
+                    "composition_reconstruction.held_out_commands = 'any' (or 'auto')"
                     if command_side == "train" else "this split has no held-out triplets"))
         target_rows = eligible_rows[random_state.randint(eligible_rows.size, size=num)]
         target = util.rows_to_factors(target_rows, self.sizes)

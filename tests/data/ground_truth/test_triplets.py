@@ -46,7 +46,7 @@ def test_held_out_triplets_have_a_held_out_target_and_training_inputs(dsprites, 
 
 def test_extrapolation_needs_commands_from_anywhere(dsprites):
     sampler = triplets.TripletSampler.from_split(dsprites, "blank_side")
-    with pytest.raises(ConfigError, match="command_side = 'any'"):
+    with pytest.raises(ConfigError, match="held_out_commands = 'any'"):
         sampler.held_out_triplets(10, np.random.RandomState(0), "train")
     train_side, test_side = splits.held_out_split(dsprites, "blank_side")
     t = sampler.held_out_triplets(500, np.random.RandomState(0), "any")
