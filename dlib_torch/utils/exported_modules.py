@@ -2,6 +2,7 @@
 
   <model_dir>/exported/gaussian_encoder.pt   images [B,H,W,C] in [0,1] -> (mean, logvar) [B, num_latent]
   <model_dir>/exported/decoder.pt            latents [B, num_latent] -> image logits [B,H,W,C]
+  <model_dir>/exported/composer.pt           (reference, command, action [B, num_factors]) -> logits (a Composer)
   <postprocessed_dir>/exported/representation.pt   images -> [B, D]
 They load with plain `torch.jit.load`, without dlib_torch installed.
 
@@ -24,6 +25,7 @@ DIGEST_SUFFIX = ".sha256"
 GAUSSIAN_ENCODER = "gaussian_encoder.pt"
 DECODER = "decoder.pt"
 REPRESENTATION = "representation.pt"
+COMPOSER = "composer.pt"
 
 
 def exported_path(directory, name):

@@ -43,6 +43,7 @@ class TrainedModel:
     held_out_split: Optional[str]
     held_out_train_predicate: Optional[str]
     held_out_side: str  # the side of the split the model was trained on ('train' unless set otherwise)
+    is_composer: bool = False  # a Composer (model.model = @composer()), which also exports composer.pt
 
     @property
     def gin_path(self):
@@ -74,7 +75,8 @@ def read_trained_model(model_dir):
         raise UserError("{}: reconstruction_loss.activation is {!r}; expected 'logits' or 'tanh'".format(
             path, activation))
     model = str(value("model.model"))
-    is_gt_decoder = model.lstrip("@").split("(")[0].split("/")[-1] == "gt_decoder"
+    model_name = model.lstrip("@").split("(")[0].split("/")[-1]
+    is_gt_decoder = model_name == "gt_decoder"
     return TrainedModel(
         model_dir=model_dir,
         dataset_name=str(value("dataset.name")),
@@ -84,6 +86,7 @@ def read_trained_model(model_dir):
         held_out_split=value("held_out.split", required=False),
         held_out_train_predicate=value("held_out.train_predicate", required=False),
         held_out_side=value("held_out.side", required=False) or "train",
+        is_composer=model_name == "composer",
     )
 
 
@@ -118,6 +121,23 @@ def load_decoder(model_dir, activation, observation_shape, input_size, device, b
             model_dir, shape, list(observation_shape)))
     to_pixels = ACTIVATIONS[activation]
     return lambda inputs: to_pixels(decode_logits(inputs)).astype(np.float32)
+
+
+def load_composer(model_dir, activation, device, batch_size=256):
+    """numpy (reference, command, actions) -> composed images in [0, 1], from `exported/composer.pt`."""
+    import torch  # pylint: disable=import-outside-toplevel
+    module = _load(model_dir, exported_modules.COMPOSER, device)
+    to_pixels = ACTIVATIONS[activation]
+
+    def compose(reference, command, actions):
+        outputs = []
+        with torch.no_grad():
+            for start in range(0, len(reference), batch_size):
+                inputs = [torch.from_numpy(np.asarray(a[start:start + batch_size], np.float32)).to(device)
+                          for a in (reference, command, actions)]
+                outputs.append(module(*inputs).cpu().numpy())
+        return to_pixels(np.concatenate(outputs)).astype(np.float32)
+    return compose
 
 
 def scaled_factors(factors, factors_num_values):

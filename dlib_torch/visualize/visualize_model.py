@@ -15,6 +15,8 @@ exported modules, and writes into `output_dir`:
   interventional_effects/interventional_effect.png   every latent against every factor (visualize_irs)
   held_out/train_vs_held_out.png          (held-out runs) training and held-out combinations beside their
                                           reconstructions (z = mean), with each side's error
+  composition/triplets.png                (a Composer) training and held-out triplets: reference | command |
+                                          target | output, with each side's error
   results/                                the records of step `visualize` (the model's records carried on)
 
 The ground-truth decoder (`model.model = @gt_decoder()`) has no encoder; its input is the factors. It writes
@@ -40,6 +42,7 @@ from dlib_torch.utils import progress
 from dlib_torch.utils import results
 from dlib_torch.utils import threads
 from dlib_torch.utils.errors import UserError
+from dlib_torch.visualize import composition_panel
 from dlib_torch.visualize import held_out_panel
 from dlib_torch.visualize import trained_model
 from dlib_torch.visualize import visualize_irs
@@ -101,12 +104,25 @@ def visualize(model_dir, output_dir, overwrite=False, num_animations=5, num_fram
                     model.held_out_train_predicate, reconstruct, np.random.RandomState(0), model.held_out_side,
                     reconstruction_name="decode of its factors" if model.is_gt_decoder else "reconstruction (z = mean)")
                 results_dict.update({"held_out_" + key: value for key, value in errors.items()})
+            if model.is_composer:
+                errors = _visualize_composer(model, dataset, device, output_dir)
+                results_dict.update({"composition_" + key: value for key, value in errors.items()})
             results_dict["elapsed_time"] = time.time() - start_time
             results.update_result_directory(os.path.join(output_dir, "results"), STEP_NAME, results_dict,
                                             old_result_directory=os.path.join(model_dir, "results"))
     finally:
         # Finally, clear the gin config, as the reference does.
         gin.clear_config()
+
+
+def _visualize_composer(model, dataset, device, output_dir):
+    """The Composer's triplet panel (its own seed); returns each side's mean squared error."""
+    from dlib_torch.data.ground_truth import triplets  # pylint: disable=import-outside-toplevel
+    sampler = triplets.TripletSampler.from_split(dataset, model.held_out_split, model.held_out_train_predicate,
+                                                 model.held_out_side)
+    compose = trained_model.load_composer(model.model_dir, model.activation, device)
+    return composition_panel.save_composition_panel(os.path.join(output_dir, "composition", "triplets.png"),
+                                                    dataset, sampler, compose, np.random.RandomState(0))
 
 
 def _visualize_gaussian_model(dataset, encoder, decoder, num_latent, output_dir, random_state, num_animations,

@@ -102,6 +102,11 @@ class HeldOutData(ground_truth_data.DataView):
         self._rows = np.flatnonzero(mask).astype(np.int64)
 
     @property
+    def mask(self):
+        """Boolean array over the row-major factor grid: the combinations on this side."""
+        return self._mask
+
+    @property
     def num_combinations(self):
         """Number of factor combinations on this side of the split."""
         return int(self._rows.size)

@@ -5,6 +5,7 @@ representation_function, random_state, artifact_dir=None, **gin_params) -> dict`
 score fixed observations `(observations, labels, representation_function, **gin_params) -> dict`.
 """
 from dlib_torch.evaluation.metrics import beta_vae
+from dlib_torch.evaluation.metrics import composition_reconstruction
 from dlib_torch.evaluation.metrics import dci
 from dlib_torch.evaluation.metrics import dci_es
 from dlib_torch.evaluation.metrics import downstream_task
@@ -38,6 +39,7 @@ EVALUATION_FUNCTIONS = {
     "unified_scores": unified_scores.compute_unified_scores,
     "dci_es": dci_es.compute_dci_es,
     "infomec": infomec.compute_infomec,
+    "composition_reconstruction": composition_reconstruction.compute_composition_reconstruction,
 }
 
 VALIDATION_FUNCTIONS = {

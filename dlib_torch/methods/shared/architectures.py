@@ -266,3 +266,6 @@ def test_decoder(num_latent, output_shape):
 # Named like tests by the reference; tell pytest they are not, should a test module import them by name.
 test_encoder.__test__ = False
 test_decoder.__test__ = False
+
+# Registers Montero et al.'s architectures (@higgins_decoder, @burgess_encoder, ...) with the reference's.
+from dlib_torch.methods.shared import paper_architectures  # noqa: E402,F401 pylint: disable=unused-import

@@ -1,14 +1,17 @@
 """What every trainable model offers the training stage, and the TorchScript export of its parts.
 
 A model is an `nn.Module` that `train` drives through a few methods:
-  build(observation_shape, factors_num_values)   creates the layers (called once, after seeding torch);
+  build(observation_shape, factors_num_values)   creates the layers (called once, after seeding torch; a build
+                                                 with a `factor_names` parameter also gets the factors' names);
   make_optimizers()                              -> list of `optimizers.Optimizer`;
   model_fn(observations, global_step, factors)   -> (objectives, scalars): one loss per optimizer, each
                                                     minimised over that optimizer's parameters only, and the
                                                     scalars the stage logs and evaluates (reference keys);
   global_step_increment                          how much one iteration advances the global step;
   needs_factors                                  whether model_fn takes the batch's factors;
-  exported_modules()                             {file name in exported/: (module, example input)} (DESIGN §3).
+  exported_modules()                             {file name in exported/: (module, example input)} (DESIGN §3);
+optionally sample_batch(dataset, batch_size, random_state, device) (its own batches) and input_directories
+(directories it reads, which the stage refuses as its output).
 """
 import copy
 import os

@@ -6,8 +6,12 @@ best a perfectly disentangled encoder could hope for. Select it with `model.mode
 architecture is `decoder.decoder_fn` and the optimizer `vae_optimizer`.
 
 Its input is the factor indices scaled to [0, 1] per factor, index / (num_values - 1), and 0 for a factor
-with a single value (the paper's code fed raw, unscaled factor values; scaling makes one architecture fit
-every data set). It exports only `exported/decoder.pt`: scaled factors [B, num_factors] -> logits [B, H, W, C].
+with a single value. `gt_decoder.inputs = 'scaled'` (the default) feeds these to the network, which makes one
+architecture fit every data set; `'raw'` feeds the network the raw factor values instead, as the paper's code
+does (`factor_values.raw_factor_values`: dSprites shape 1-3, orientation in radians, ...; use it with
+`@higgins_decoder` to reproduce the paper's dSprites decoder). Either way it exports only
+`exported/decoder.pt`: scaled factors [B, num_factors] -> logits [B, H, W, C] (with 'raw', a first fixed layer
+looks the raw values up), so every later stage reads both alike.
 Its `train` results have `loss` (= `reconstruction_loss`), `reconstruction_loss` and `global_step`; it has no
 posterior, so no `elbo`, `kl_loss` or `regularizer`.
 """
@@ -16,9 +20,11 @@ import numpy as np
 import torch
 from torch import nn
 
+from dlib_torch.data.ground_truth import factor_values
 from dlib_torch.methods.shared import architectures
 from dlib_torch.methods.shared import losses
 from dlib_torch.methods.shared import optimizers
+from dlib_torch.utils import validation
 
 
 def factor_scales(factors_num_values):
@@ -32,6 +38,24 @@ def scaled_factor_inputs(factors, factors_num_values):
     return np.asarray(factors, dtype=np.float32) * factor_scales(factors_num_values)
 
 
+class RawFactorValues(nn.Module):
+    """Scaled factors [B, F] -> the raw values of those factors [B, F], by table look-up."""
+
+    def __init__(self, values):
+        super().__init__()
+        width = max(len(v) for v in values)
+        table = np.zeros((len(values), width), np.float32)
+        for i, v in enumerate(values):
+            table[i, :len(v)] = v
+        self.register_buffer("table", torch.from_numpy(table))
+        self.register_buffer("top_index", torch.tensor([len(v) - 1 for v in values], dtype=torch.float32))
+
+    def forward(self, scaled_factors):
+        index = torch.minimum(torch.round(scaled_factors * self.top_index), self.top_index).clamp(min=0).long()
+        table = self.table.unsqueeze(0).expand(scaled_factors.shape[0], -1, -1)
+        return torch.gather(table, 2, index.unsqueeze(2)).squeeze(2)
+
+
 @gin.configurable("gt_decoder")
 class GroundTruthDecoder(nn.Module):
     """Decoder from scaled ground-truth factors to image logits, trained on the reconstruction loss only."""
@@ -39,12 +63,24 @@ class GroundTruthDecoder(nn.Module):
     needs_factors = True
     global_step_increment = 1
 
-    def build(self, observation_shape, factors_num_values):
+    def __init__(self, inputs="scaled"):
+        """`inputs`: what the network sees, 'scaled' factors in [0, 1] or the 'raw' factor values (the paper's)."""
+        super().__init__()
+        validation.check_choice("gt_decoder.inputs", inputs, ("scaled", "raw"))
+        self.inputs = inputs
+
+    def build(self, observation_shape, factors_num_values, factor_names=None):
         """Creates the configured decoder for `len(factors_num_values)` inputs and images of `observation_shape`."""
         self.observation_shape = list(observation_shape)
         self.num_factors = len(factors_num_values)
         self.register_buffer("factor_scale", torch.from_numpy(factor_scales(factors_num_values)))
-        self.decoder = architectures.make_decoder(self.num_factors, self.observation_shape)
+        network = architectures.make_decoder(self.num_factors, self.observation_shape)
+        if self.inputs == "raw":
+            if factor_names is None:
+                factor_names = ["factor_{}".format(i) for i in range(self.num_factors)]
+            network = nn.Sequential(RawFactorValues(factor_values.raw_factor_values(factor_names,
+                                                                                     factors_num_values)), network)
+        self.decoder = network
         return self
 
     def make_optimizers(self):

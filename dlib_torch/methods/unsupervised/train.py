@@ -2,6 +2,8 @@
 
 `<model_dir>/` receives:
   checkpoints/latest.pt       the latest checkpoint (written atomically; a rerun resumes from it),
+  checkpoints/best.pt         with `model_selection.every_steps`: the parameters with the lowest training
+                              reconstruction loss, which are then exported and evaluated (model_selection.py),
   scalars.jsonl               training scalars, one JSON object per report (tensorboard/ when installed),
   exported/gaussian_encoder.pt, exported/decoder.pt   TorchScript modules (DESIGN §3),
   results/                    records of step `train` (its aggregate file marks the model as finished).
@@ -16,6 +18,7 @@ import numpy as np
 from dlib_torch.data.ground_truth import named_data
 from dlib_torch.data.ground_truth import splits
 from dlib_torch.methods.unsupervised import checkpoint  # pylint: disable=unused-import (as before: train.checkpoint)
+from dlib_torch.methods.unsupervised import composer  # pylint: disable=unused-import (registers @composer)
 from dlib_torch.methods.unsupervised import gt_decoder  # pylint: disable=unused-import (registers @gt_decoder)
 from dlib_torch.methods.unsupervised import vae  # pylint: disable=unused-import (registers the models)
 from dlib_torch.methods.unsupervised import training
@@ -64,7 +67,8 @@ def train(model_dir, overwrite=False, model=gin.REQUIRED, training_steps=gin.REQ
     del name, model_num
     training_steps, random_seed, batch_size, eval_steps = validate_parameters(training_steps, random_seed,
                                                                               batch_size, eval_steps)
-    if training.already_trained(model_dir, overwrite):
+    inputs = list(getattr(model, "input_directories", ()))  # directories a model reads (a Composer's VAE)
+    if training.already_trained(model_dir, overwrite, inputs):
         return
     # Seeds as in the reference: the training data seed is the first draw, the evaluation seed the second.
     random_state = np.random.RandomState(random_seed)

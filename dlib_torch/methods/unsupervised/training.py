@@ -6,6 +6,7 @@ seeds and data. It lives apart from train.py because each trainer registers its 
 as in the reference, and two of them in one process would make `model.*` bindings ambiguous.
 """
 import dataclasses
+import inspect
 import os
 import time
 from typing import Optional
@@ -17,6 +18,7 @@ import torch
 
 from dlib_torch.methods.unsupervised import checkpoint
 from dlib_torch.methods.unsupervised import gaussian_encoder_model
+from dlib_torch.methods.unsupervised import model_selection
 from dlib_torch.methods.unsupervised import preemption
 from dlib_torch.methods.unsupervised import training_log
 from dlib_torch.utils import device as device_lib
@@ -62,8 +64,10 @@ def training_runtime(device="auto", checkpoint_every_steps=5000, checkpoint_ever
 
 
 def training_loop(model, model_optimizers, dataset, random_state, batch_size, training_steps, global_step, device,
-                  runtime, log, save_checkpoint):
+                  runtime, log, save_checkpoint, after_step=None):
     """Trains until the global step reaches `training_steps`; returns the final global step.
+
+    `after_step(model, previous_step, global_step)`, if given, runs after every step, before its checkpoint.
 
     Each iteration: sample a batch, forward, losses, backward, optimizer steps, then log and checkpoint
     when due. Scalars stay on the device between reports, so a GPU is not synchronised every step.
@@ -77,6 +81,8 @@ def training_loop(model, model_optimizers, dataset, random_state, batch_size, tr
             pending_scalars.append((global_step, _stack_scalars(scalars)))
             previous_step, global_step = global_step, global_step + model.global_step_increment
             log.advance(model.global_step_increment)
+            if after_step is not None:
+                after_step(model, previous_step, global_step)
 
             finished = global_step >= training_steps
             # One reading per iteration: a signal that arrives later (say during the report) is acted on at the
@@ -208,11 +214,11 @@ def _check_model_runs(model, dataset, batch_size, device):
     model.train()
 
 
-def already_trained(model_dir, overwrite):
+def already_trained(model_dir, overwrite, inputs=()):
     """True (saying so) if `model_dir` holds a finished model and not `overwrite`; else checks, without side
     effects, that the directory may be trained into and that `training_runtime` is valid. Call it before
     loading data."""
-    if output_dirs.check_output_directory(model_dir, "train", overwrite, keep_unfinished=True,
+    if output_dirs.check_output_directory(model_dir, "train", overwrite, inputs=inputs, keep_unfinished=True,
                                           finished_ok=True) == "finished_ok":
         logging.info("%s holds a finished model; nothing to do (pass --overwrite to train it again)", model_dir)
         return True
@@ -229,18 +235,24 @@ def run_training(model_dir, overwrite, model, dataset, training_steps, batch_siz
     data stream the checkpoint carries.
     """
     runtime = training_runtime()
+    selection = model_selection.model_selection()
+    inputs = list(getattr(model, "input_directories", ()))  # directories a model reads (a Composer's VAE)
     threads.configure(runtime.num_threads, "training_runtime.num_threads",
                       lambda line: logging.info("Training %s: %s", model_dir, line))
     device = device_lib.select_device(runtime.device)
     torch.manual_seed(torch_seed)
     if factors_num_values is None:
         factors_num_values = dataset.factors_num_values
-    model.build(dataset.observation_shape, factors_num_values)
+    # Models whose build takes `factor_names` (the ground-truth decoder's raw inputs) get them too.
+    named = "factor_names" in inspect.signature(model.build).parameters
+    model.build(dataset.observation_shape, factors_num_values,
+                **({"factor_names": list(dataset.factor_names)} if named else {}))
     model.to(device)
     model_optimizers = model.make_optimizers()
     _check_model_runs(model, dataset, batch_size, device)
 
-    with output_dirs.claim(model_dir, "train", overwrite, keep_unfinished=True, finished_ok=True) as claimed:
+    with output_dirs.claim(model_dir, "train", overwrite, inputs=inputs, keep_unfinished=True,
+                           finished_ok=True) as claimed:
         if claimed.skip:  # another run finished it while this one waited for the lock
             return
         fingerprint = _config_fingerprint()
@@ -269,12 +281,19 @@ def run_training(model_dir, overwrite, model, dataset, training_steps, batch_siz
             checkpoint.save(path, model, model_optimizers, train_random_state, step, time.time() - experiment_timer,
                             fingerprint)
 
+        best = None
+        if selection is not None:
+            best = model_selection.BestCheckpoint(
+                model_dir, selection, lambda rs: model_batch(model, dataset, batch_size, rs, device))
         log = training_log.TrainingLog(model_dir, training_steps, global_step)
         try:
             global_step = training_loop(model, model_optimizers, dataset, train_random_state, batch_size,
-                                        training_steps, global_step, device, runtime, log, save_checkpoint)
+                                        training_steps, global_step, device, runtime, log, save_checkpoint,
+                                        after_step=best.after_step if best else None)
         finally:
             log.close()
+
+        selected = best.restore_best(model, device) if best else {}
 
         # A signal during the export or the final evaluation stops the run before its records (exit 75); the
         # rerun resumes from the final checkpoint, exports again and writes them.
@@ -282,6 +301,7 @@ def run_training(model_dir, overwrite, model, dataset, training_steps, batch_siz
             gaussian_encoder_model.export_as_torchscript(model.exported_modules(),
                                                          os.path.join(model_dir, "exported"))
             results_dict = evaluate(model, dataset, eval_random_state, batch_size, eval_steps, global_step, device)
+            results_dict.update(selected)
             if signals.received is not None:
                 raise Preempted("received {} while exporting the trained model; the final checkpoint is saved, "
                                 "run the same command again to finish".format(signals.received))
