@@ -38,7 +38,7 @@ def main(argv):
                          ["evaluation.name = '{}'".format(metric_name)] + list(FLAGS.gin_bindings)))
     # Cheap refusals first: nothing heavy (torch, the metrics) is imported for a bad path or an existing output.
     input_checks.require_representation(FLAGS.input_dir)
-    inputs = [FLAGS.input_dir, input_checks.recorded_model_dir(FLAGS.input_dir)]
+    inputs = [FLAGS.input_dir] + input_checks.trained_model_candidates(FLAGS.input_dir)
     for output_dir, config_files, _ in runs:
         common.check_files_exist(config_files)
         output_dirs.check_output_directory(output_dir, "evaluation", FLAGS.overwrite, inputs=inputs)

@@ -125,7 +125,7 @@ def evaluate(model_dir, output_dir, overwrite=False, evaluation_fn=gin.REQUIRED,
     input_checks.require_representation(model_dir)
     metric_parameters = _metric_parameters(evaluation_fn)
     validate_parameters(evaluation_fn, random_seed)
-    inputs = [model_dir] + metric_inputs.trained_model_candidates(model_dir)
+    inputs = [model_dir] + input_checks.trained_model_candidates(model_dir)
     with output_dirs.claim(output_dir, "evaluation", overwrite, inputs=inputs):
         experiment_timer = time.time()
         metric_name = name or getattr(evaluation_fn, "__name__", "metric")

@@ -33,3 +33,10 @@ def recorded_model_dir(input_dir):
             return json.load(f).get("model_dir")
     except (OSError, ValueError, AttributeError):
         return None
+
+
+def trained_model_candidates(input_dir):
+    """Where the trained model of a representation may be (inputs too, which an output may not hold): the
+    `model_dir` its postprocessing recorded, and `<out>/model` beside `<out>/postprocessed/<name>`."""
+    layout = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(input_dir))), "model")
+    return [path for path in (recorded_model_dir(input_dir), layout) if path]

@@ -15,6 +15,7 @@ import torch
 from dlib_torch.evaluation import code_cache
 from dlib_torch.evaluation import row_observations
 from dlib_torch.utils import exported_modules
+from dlib_torch.evaluation import input_checks
 from dlib_torch.utils import results
 from dlib_torch.utils.errors import UserError
 
@@ -54,7 +55,7 @@ def trained_model_dir(input_dir):
     carry the same uuid as the training records copied into `input_dir`.
     """
     expected_uuid = _train_uuid(input_dir)
-    candidates = trained_model_candidates(input_dir)
+    candidates = input_checks.trained_model_candidates(input_dir)
     for candidate in candidates:
         if results.step_finished(candidate, "train") and _train_uuid(candidate) == expected_uuid:
             return candidate
@@ -62,14 +63,6 @@ def trained_model_dir(input_dir):
                     "postprocessed from (train uuid {}); keep the model directory where dtl_postprocess found it "
                     "or at <out>/model beside <out>/postprocessed".format(input_dir, ", ".join(candidates),
                                                                           expected_uuid))
-
-
-def trained_model_candidates(input_dir):
-    """Where the trained model of a representation may be: the `model_dir` its postprocessing recorded, and
-    `<out>/model` beside `<out>/postprocessed/<name>` (dtl_reproduce's layout)."""
-    recorded = _load_json(os.path.join(input_dir, "results", "json", "postprocess_results.json")).get("model_dir")
-    layout = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(input_dir))), "model")
-    return [path for path in (recorded, layout) if path]
 
 
 def _train_uuid(directory):

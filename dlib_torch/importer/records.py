@@ -47,6 +47,9 @@ def translate_train_gin(reference_text):
     gin.clear_config()
     try:
         for key, value in gin_bindings(reference_text).items():
+            if not _is_training_binding(key):
+                dropped.append(key)
+                continue
             try:
                 gin.parse_config("{} = {}".format(key, value))
                 kept += 1
@@ -59,6 +62,18 @@ def translate_train_gin(reference_text):
     finally:
         gin.clear_config()
     return text, sorted(dropped)
+
+
+# Modules whose configurables a training config may bind (whatever else this process has imported, such as the
+# metrics in a test run, does not count: the result must not depend on what was imported before).
+TRAINING_MODULES = ("dlib_torch.methods.", "dlib_torch.data.", "tf.train")
+
+
+def _is_training_binding(key):
+    """True if the configurable of a binding key ('scope/name.param') belongs to the training stage."""
+    name = key.rsplit(".", 1)[0].split("/")[-1]
+    configurable = gin.config._REGISTRY.get_match(name)  # pylint: disable=protected-access
+    return configurable is not None and configurable.module.startswith(TRAINING_MODULES)
 
 
 def translate_train_results(reference_results, source):

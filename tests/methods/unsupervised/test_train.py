@@ -135,7 +135,8 @@ def test_records_have_the_reference_keys_and_design_config(tmp_path):
         aggregate = json.load(f)
     assert aggregate["train_results.global_step"] == 3
     assert aggregate["train_config.model.name"] == "'shared'"
-    assert sorted(os.listdir(model_dir / "exported")) == ["decoder.pt", "gaussian_encoder.pt"]
+    assert sorted(os.listdir(model_dir / "exported")) == ["decoder.pt", "decoder.pt.sha256", "gaussian_encoder.pt",
+                                                          "gaussian_encoder.pt.sha256"]
 
 
 def test_reference_shared_gin_trains_unchanged_but_for_size(tmp_path):
@@ -274,7 +275,7 @@ assert "dlib_torch" not in [m.split(".")[0] for m in sys.modules if sys.modules[
 def test_gt_decoder_exports_only_a_decoder_of_scaled_factors(tmp_path):
     model_dir = tmp_path / "model"
     _train(model_dir, METHODS["gt_decoder"] + ARCHITECTURES["conv"] + ["dataset.name = 'dsprites_procedural'"])
-    assert os.listdir(model_dir / "exported") == ["decoder.pt"]
+    assert sorted(os.listdir(model_dir / "exported")) == ["decoder.pt", "decoder.pt.sha256"]
     assert set(_results(model_dir)) == GT_DECODER_KEYS
     gin.clear_config()
     model, dataset = _rebuild_trained_model(model_dir, gt_decoder.GroundTruthDecoder())
