@@ -6,6 +6,7 @@ Rerunning the same command resumes an unfinished model from its checkpoint and d
 one (unless --overwrite). Exit status: 0 done, 2 bad input (one-line error), 75 preempted by SIGTERM/SIGUSR1
 after saving a checkpoint (requeue the job and run the same command).
 """
+import importlib
 import os
 
 from absl import flags
@@ -16,28 +17,44 @@ from dlib_torch.utils import output_dirs
 
 def main(argv):
     del argv
+    return train_main("dlib_torch.methods.unsupervised.train")
+
+
+def train_main(trainer_module):
+    """The body of every training command: `trainer_module.train_with_gin` on the flags of `define_flags`.
+
+    Cheap refusals first: nothing heavy (torch, the models) is imported for a bad path or a finished model.
+    Returns the command's closing line.
+    """
     f = flags.FLAGS
     config_files = list(f.gin_config)
     if f.gin_model_dir or f.gin_file_name:
         config_files.append(os.path.join(f.gin_model_dir or "", f.gin_file_name or ""))
-    # Cheap refusals first: nothing heavy (torch, the models) is imported for a bad path or a finished model.
     common.check_files_exist(config_files)
     state = output_dirs.check_output_directory(f.model_dir, "train", f.overwrite, keep_unfinished=True,
                                                finished_ok=True)
     if state == "finished_ok":
         return "nothing to do: {} holds a finished model (pass --overwrite to train it again)".format(f.model_dir)
-    from dlib_torch.methods.unsupervised import train
-    train.train_with_gin(f.model_dir, f.overwrite, config_files, f.gin_bindings)
+    importlib.import_module(trainer_module).train_with_gin(f.model_dir, f.overwrite, config_files, f.gin_bindings)
     return "model in {}, records in {}".format(f.model_dir, os.path.join(f.model_dir, "results"))
 
 
-def run():
-    flags.DEFINE_string("model_dir", None, "Directory of the model: checkpoints, exported modules, results.")
-    flags.DEFINE_string("gin_model_dir", None, "Directory of a gin file (with --gin_file_name), as dlib_train.")
-    flags.DEFINE_string("gin_file_name", None, "Name of a gin file in --gin_model_dir, as dlib_train.")
+def define_flags(module_name=__name__):
+    """The reference's dlib_train flags, filed under `module_name` (the command's own, for its --help)."""
+    flags.DEFINE_string("model_dir", None, "Directory of the model: checkpoints, exported modules, results.",
+                        module_name=module_name)
+    flags.DEFINE_string("gin_model_dir", None, "Directory of a gin file (with --gin_file_name), as dlib_train.",
+                        module_name=module_name)
+    flags.DEFINE_string("gin_file_name", None, "Name of a gin file in --gin_model_dir, as dlib_train.",
+                        module_name=module_name)
     common.define_gin_flags()
-    flags.DEFINE_boolean("overwrite", False, "Train again even if --model_dir holds a finished model.")
+    flags.DEFINE_boolean("overwrite", False, "Train again even if --model_dir holds a finished model.",
+                         module_name=module_name)
     flags.mark_flag_as_required("model_dir")
+
+
+def run():
+    define_flags()
     common.run_main(main, "dtl_train")
 
 

@@ -172,8 +172,7 @@ _FLAG_PARAMETERS = ("fix_num_active_dims", "continuous_factors", "paper_variant"
 def validate_parameters(evaluation_fn, random_seed):
     """Checks `evaluation.random_seed` and the metric's counts and flags before any work (one-line errors)."""
     validation.check_int("evaluation.random_seed", random_seed, minimum=0, maximum=2**32 - 1)
-    configurable = gin.config._inverse_lookup(evaluation_fn)  # pylint: disable=protected-access
-    configurable_name = configurable.name if configurable else getattr(evaluation_fn, "__name__", "metric")
+    configurable_name = validation.configurable_name(evaluation_fn)
     values = {key: parameter.default for key, parameter in inspect.signature(evaluation_fn).parameters.items()
               if parameter.default is not inspect.Parameter.empty and parameter.default is not gin.REQUIRED}
     try:

@@ -5,6 +5,8 @@ value raises ConfigError, which the command line prints as one line with exit st
 """
 import numbers
 
+import gin
+
 from dlib_torch.utils.errors import ConfigError
 
 
@@ -71,3 +73,9 @@ def _range_text(kind, minimum, maximum, minimum_inclusive=True):
     if maximum is not None:
         parts.append("<= {}".format(maximum))
     return kind + (" " + " and ".join(parts) if parts else "")
+
+
+def configurable_name(fn_or_class):
+    """The gin name of a configurable (for messages such as `group_vae_argmax.beta = -1 ...`), else its name."""
+    configurable = gin.config._inverse_lookup(fn_or_class)  # pylint: disable=protected-access
+    return configurable.name if configurable else getattr(fn_or_class, "__name__", str(fn_or_class))

@@ -57,3 +57,20 @@ def test_postprocess_and_evaluation_values(trained_model, tmp_path):
         assert completed.returncode == 2, (name, completed.stderr)
         assert message in one_line_error(completed, name)
         assert not os.path.exists(output)
+
+
+SUPERVISED_CASES = [
+    ("dtl_train_weakly_supervised", "weak", "group_vae.beta = -1", "group_vae_argmax.beta = -1 is out of range"),
+    ("dtl_train_semi_supervised", "semi_supervised", "s2_vae.gamma_sup = -4", "s2_vae.gamma_sup = -4 is out of range"),
+    ("dtl_train_semi_supervised", "semi_supervised", "s2_vae.beta = 'x'", "s2_vae.beta = 'x' is not a finite number"),
+]
+
+
+@pytest.mark.parametrize("name,family,binding,message", SUPERVISED_CASES)
+def test_weak_and_semi_supervised_model_values(tmp_path, name, family, binding, message):
+    gin_file = os.path.join(os.path.dirname(__file__), "..", "methods", family, "train_test.gin")
+    model_dir = tmp_path / "model"
+    completed = run(name, "--model_dir=" + str(model_dir), "--gin_config=" + gin_file, "--gin_bindings=" + binding)
+    assert completed.returncode == 2, completed.stderr
+    assert message in one_line_error(completed, name)
+    assert not model_dir.exists()

@@ -24,7 +24,14 @@ from dlib_torch.methods.shared import losses
 from dlib_torch.methods.shared import optimizers
 from dlib_torch.methods.unsupervised import vae
 from dlib_torch.utils.errors import ConfigError
+from dlib_torch.utils import validation
 
+
+
+def _non_negative(model, parameter, value):
+    """A model's hyperparameter checked before any work, named as gin names it (e.g. `s2_vae.beta`)."""
+    return validation.check_float("{}.{}".format(validation.configurable_name(type(model)), parameter), value,
+                                  minimum=0)
 
 class VariableStore(nn.Module):
     """Named parameters created on first use, like TF's get_variable, so loss functions can own variables."""
@@ -266,8 +273,8 @@ class S2BetaVAE(BaseS2VAE):
 
     def __init__(self, factor_sizes=None, beta=gin.REQUIRED, gamma_sup=gin.REQUIRED):
         super().__init__(factor_sizes)
-        self.beta = beta
-        self.gamma_sup = gamma_sup
+        self.beta = _non_negative(self, "beta", beta)
+        self.gamma_sup = _non_negative(self, "gamma_sup", gamma_sup)
 
     def unsupervised_regularizer(self, kl_loss, z_mean, z_logvar, z_sampled):
         del z_mean, z_logvar, z_sampled
@@ -335,8 +342,8 @@ class MineVAE(BaseS2VAE):
 
     def __init__(self, factor_sizes=None, gamma_sup=gin.REQUIRED, beta=gin.REQUIRED):
         super().__init__(factor_sizes)
-        self.gamma_sup = gamma_sup
-        self.beta = beta
+        self.gamma_sup = _non_negative(self, "gamma_sup", gamma_sup)
+        self.beta = _non_negative(self, "beta", beta)
 
     def build(self, observation_shape, factors_num_values=None):
         super().build(observation_shape, factors_num_values)
@@ -384,8 +391,8 @@ class S2FactorVAE(BaseS2VAE):
 
     def __init__(self, factor_sizes=None, gamma=gin.REQUIRED, gamma_sup=gin.REQUIRED, double_count_global_step=True):
         super().__init__(factor_sizes)
-        self.gamma = gamma
-        self.gamma_sup = gamma_sup
+        self.gamma = _non_negative(self, "gamma", gamma)
+        self.gamma_sup = _non_negative(self, "gamma_sup", gamma_sup)
         self.double_count_global_step = double_count_global_step
 
     @property
@@ -434,9 +441,9 @@ class S2DIPVAE(BaseS2VAE):
         super().__init__(factor_sizes)
         if dip_type not in ("i", "ii"):
             raise ConfigError("s2_dip_vae.dip_type must be 'i' or 'ii', not {!r}".format(dip_type))
-        self.lambda_od = lambda_od
-        self.lambda_d_factor = lambda_d_factor
-        self.gamma_sup = gamma_sup
+        self.lambda_od = _non_negative(self, "lambda_od", lambda_od)
+        self.lambda_d_factor = _non_negative(self, "lambda_d_factor", lambda_d_factor)
+        self.gamma_sup = _non_negative(self, "gamma_sup", gamma_sup)
         self.dip_type = dip_type
 
     def unsupervised_regularizer(self, kl_loss, z_mean, z_logvar, z_sampled):
@@ -456,8 +463,8 @@ class S2BetaTCVAE(BaseS2VAE):
 
     def __init__(self, factor_sizes=None, beta=gin.REQUIRED, gamma_sup=gin.REQUIRED):
         super().__init__(factor_sizes)
-        self.beta = beta
-        self.gamma_sup = gamma_sup
+        self.beta = _non_negative(self, "beta", beta)
+        self.gamma_sup = _non_negative(self, "gamma_sup", gamma_sup)
 
     def unsupervised_regularizer(self, kl_loss, z_mean, z_logvar, z_sampled):
         return (self.beta - 1.0) * vae.total_correlation(z_sampled, z_mean, z_logvar) + kl_loss

@@ -18,14 +18,21 @@ import torch
 from dlib_torch.methods.shared import losses
 from dlib_torch.methods.unsupervised import vae
 from dlib_torch.methods.weak import train_weak_lib
+from dlib_torch.utils import validation
 
+
+
+def _non_negative(model, parameter, value):
+    """A model's hyperparameter checked before any work, named as gin names it (e.g. `s2_vae.beta`)."""
+    return validation.check_float("{}.{}".format(validation.configurable_name(type(model)), parameter), value,
+                                  minimum=0)
 
 class WeakVAEBase(vae.BaseVAE):
     """A beta-VAE trained on pairs; subclasses say how the pair's posterior is averaged and where it is used."""
 
     def __init__(self, beta=gin.REQUIRED):
         super().__init__()
-        self.beta = beta
+        self.beta = _non_negative(self, "beta", beta)
 
     def regularizer(self, kl_loss, z_mean, z_logvar, z_sampled):
         del z_mean, z_logvar, z_sampled
