@@ -3,7 +3,7 @@
     python benchmarks/bench_evaluate.py [--scale=1.0] [--metrics=mig,dci,...] [--reference_dir=DIR]
 
 On the same inputs (procedural dSprites, 737,280 images, and an untrained `conv_encoder` with 10 latents
-made by the real dtl_train with `model.training_steps = 0` and a fixed seed, postprocessed to the mean and the
+made by the real dtl_train with one training step (`model.training_steps = 1`, the least it takes) and a fixed seed, postprocessed to the mean and the
 sampled representation by dtl_postprocess), it runs the study's 9 metric configurations for both
 representations, with the study's evaluation seeds, then the metrics beyond the protocol (`unified_scores`, the
 reference's too; `dci_es` and `infomec`, ours only), each with seed 0 (unified_scores' GBT importances differ
@@ -115,13 +115,13 @@ def gin_value(value):
 
 
 def make_representations(work_dir):
-    """Trains nothing (0 steps) to get a seeded conv encoder; postprocesses it to mean and sampled."""
+    """Trains one step (dtl_train refuses 0) to get a seeded conv encoder; postprocesses it to mean and sampled."""
     model_dir = os.path.join(work_dir, "model")
     train.train_with_gin(model_dir, False, [], [
         "dataset.name = 'dsprites_procedural'", "model.model = @vae()", "vae.beta = 1.",
         "encoder.encoder_fn = @conv_encoder", "decoder.decoder_fn = @deconv_decoder", "encoder.num_latent = 10",
         "reconstruction_loss.loss_fn = @bernoulli_loss", "vae_optimizer.optimizer_fn = @vae/AdamOptimizer",
-        "model.batch_size = 64", "model.training_steps = 0", "model.eval_steps = 1", "model.random_seed = 0"])
+        "model.batch_size = 64", "model.training_steps = 1", "model.eval_steps = 1", "model.random_seed = 0"])
     for name in ("mean", "sampled"):
         postprocess.postprocess_with_gin(model_dir, os.path.join(work_dir, "postprocessed", name), False, [], [
             "postprocess.postprocess_fn = @{}_representation".format(name), "dataset.name = 'auto'",
