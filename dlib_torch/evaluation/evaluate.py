@@ -26,12 +26,14 @@ from dlib_torch.data.ground_truth import named_data
 from dlib_torch.data.ground_truth import splits
 from dlib_torch.evaluation import metric_inputs
 from dlib_torch.evaluation import metrics as metrics_package
+from dlib_torch.evaluation.metrics import utils as metric_utils
 from dlib_torch.utils import auto_dataset
 from dlib_torch.utils import device as device_lib
 from dlib_torch.utils import exported_modules
 from dlib_torch.utils import gin_utils
 from dlib_torch.utils import output_dirs
 from dlib_torch.utils import results
+from dlib_torch.utils import validation
 from dlib_torch.utils.errors import ConfigError
 from dlib_torch.utils.errors import UserError
 
@@ -54,6 +56,7 @@ class RuntimeSettings:
     encode_batch_size: int
     fill_grid_fraction: float
     max_cache_megabytes: float
+    mode: str
 
 
 # Images per encoder call by default. On the CPU a conv encoder is fastest on batches that fit in the caches:
@@ -64,8 +67,8 @@ CUDA_ENCODE_BATCH_SIZE = 1024
 
 @gin.configurable("evaluation_runtime")
 def evaluation_runtime(device="auto", cache_codes=True, encode_batch_size=None, fill_grid_fraction=0.25,
-                       max_cache_megabytes=2048):
-    """How an evaluation runs, without changing its results (see code_cache.py).
+                       max_cache_megabytes=2048, mode="parity"):
+    """How an evaluation runs: without changing its results (see code_cache.py), except in the fast `mode`.
 
     Args:
       device: 'auto' (CUDA when available), 'cpu' or 'cuda'.
@@ -74,14 +77,18 @@ def evaluation_runtime(device="auto", cache_codes=True, encode_batch_size=None, 
       fill_grid_fraction: once this fraction of the factor grid has been encoded on demand, encode the rest in
         one sweep (None: never).
       max_cache_megabytes: largest code cache kept in memory per model and data set.
+      mode: 'parity' (the reference's estimators) or 'fast' (histogram boosted trees and Newton-path logistic
+        regression CV, metrics/fast_estimators.py: scores deviate slightly; recorded as
+        `evaluation_config.evaluation_runtime.mode`).
     """
+    validation.check_choice("evaluation_runtime.mode", mode, metric_utils.EVALUATION_MODES)
     if encode_batch_size is None:
         on_cpu = device_lib.select_device(device).type == "cpu"
         encode_batch_size = CPU_ENCODE_BATCH_SIZE if on_cpu else CUDA_ENCODE_BATCH_SIZE
     if int(encode_batch_size) < 1:
         raise ConfigError("evaluation_runtime.encode_batch_size must be at least 1")
     return RuntimeSettings(device, bool(cache_codes), int(encode_batch_size), fill_grid_fraction,
-                           float(max_cache_megabytes))
+                           float(max_cache_megabytes), mode)
 
 
 def evaluate_with_gin(model_dir, output_dir, overwrite=False, gin_config_files=None, gin_bindings=None):
@@ -117,13 +124,13 @@ def evaluate(model_dir, output_dir, overwrite=False, evaluation_fn=gin.REQUIRED,
                                  "--model_dir=<model> --output_dir={}".format(model_dir))
     metric_parameters = _metric_parameters(evaluation_fn)
     inputs = [model_dir, _trained_model_dir_if_known(model_dir)]
+    runtime = evaluation_runtime()
     with output_dirs.claim(output_dir, "evaluation", overwrite, inputs=inputs):
         experiment_timer = time.time()
         auto_dataset.resolve(os.path.join(model_dir, "results", "gin", "postprocess.gin"))
         auto_dataset.resolve_held_out(os.path.join(model_dir, "results", "gin", "train.gin"))
         # The whole data set unless the metric config restricts it to a side of a held-out split.
         dataset = splits.apply_held_out_split(named_data.get_named_ground_truth_data())
-        runtime = evaluation_runtime()
         device = device_lib.select_device(runtime.device)
         module = exported_modules.load(exported_modules.exported_path(model_dir, exported_modules.REPRESENTATION),
                                        device)
@@ -140,8 +147,9 @@ def evaluate(model_dir, output_dir, overwrite=False, evaluation_fn=gin.REQUIRED,
             data, representation_function, mode = metric_inputs.metric_inputs(dataset, module, random_seed, device,
                                                                                runtime)
             logging.info("Evaluating %s with %s codes", model_dir, mode)
-        results_dict = evaluation_fn(data, representation_function, random_state=np.random.RandomState(random_seed),
-                                     **extra_arguments)
+        with metric_utils.evaluation_mode(runtime.mode):
+            results_dict = evaluation_fn(data, representation_function,
+                                         random_state=np.random.RandomState(random_seed), **extra_arguments)
         results_dict["elapsed_time"] = time.time() - experiment_timer
         results.update_result_directory(os.path.join(output_dir, "results"), "evaluation", results_dict,
                                         os.path.join(model_dir, "results"))
