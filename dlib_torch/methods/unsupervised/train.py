@@ -10,6 +10,7 @@ A finished model is left alone unless `overwrite`. SIGTERM or SIGUSR1 writes a c
 boundary and raises `Preempted` (`dtl_train` exits with 75); running the same command again resumes, and on
 the CPU ends with the same parameters, bit for bit, as a run that was never interrupted.
 """
+import contextlib
 import dataclasses
 import os
 import time
@@ -31,6 +32,7 @@ from dlib_torch.utils import device as device_lib
 from dlib_torch.utils import gin_utils
 from dlib_torch.utils import output_dirs
 from dlib_torch.utils import results
+from dlib_torch.utils import validation
 from dlib_torch.utils.errors import ConfigError
 from dlib_torch.utils.errors import Preempted
 from dlib_torch.utils.errors import UserError
@@ -47,19 +49,43 @@ class RuntimeSettings:
     checkpoint_every_steps: int
     checkpoint_every_minutes: float
     log_every_steps: int
+    compile: bool = False
 
 
 @gin.configurable("training_runtime")
 def training_runtime(device="auto", checkpoint_every_steps=5000, checkpoint_every_minutes=10.0,
-                     log_every_steps=100):
+                     log_every_steps=100, compile=False):  # pylint: disable=redefined-builtin (the gin name)
     """How a run executes, without changing its results: the device ('auto' = CUDA when available),
     checkpoints every `checkpoint_every_steps` global steps and every `checkpoint_every_minutes` minutes
-    (TF's default interval), and a progress report every `log_every_steps` global steps (the reference's 100).
+    (TF's default interval), a progress report every `log_every_steps` global steps (the reference's 100),
+    and `compile`: the model's forward pass and losses through `torch.compile` (see `compiled_model_fn`).
     """
     if checkpoint_every_steps < 1 or log_every_steps < 1:
         raise ConfigError("training_runtime.checkpoint_every_steps and .log_every_steps must be at least 1")
+    validation.check_bool("training_runtime.compile", compile)
     return RuntimeSettings(device, int(checkpoint_every_steps), float(checkpoint_every_minutes),
-                           int(log_every_steps))
+                           int(log_every_steps), compile)
+
+
+@contextlib.contextmanager
+def compiled_model_fn(model, enabled):
+    """Within the block (the training loop), `model.model_fn` is `torch.compile`d when `enabled`.
+
+    Only the function is compiled, not the module, so checkpoints keep their parameter names and resume works
+    the same. Random draws fall back to torch's generator (inductor's `fallback_random`), so a compiled run
+    draws the eager run's noise and resumes exactly from its checkpoints; its losses differ from eager only
+    by the rounding of fused kernels. The eager `model_fn` comes back for export and the final evaluation.
+    """
+    if not enabled:
+        yield
+        return
+    import torch._inductor.config  # pylint: disable=import-outside-toplevel (only compiled runs need it)
+    model.model_fn = torch.compile(model.model_fn)
+    try:
+        with torch._inductor.config.patch(fallback_random=True):  # pylint: disable=protected-access
+            yield
+    finally:
+        del model.model_fn
 
 
 def train_with_gin(model_dir, overwrite=False, gin_config_files=None, gin_bindings=None):
@@ -137,8 +163,9 @@ def train(model_dir, overwrite=False, model=gin.REQUIRED, training_steps=gin.REQ
 
         log = training_log.TrainingLog(model_dir, training_steps, global_step)
         try:
-            global_step = training_loop(model, model_optimizers, dataset, train_random_state, batch_size,
-                                        training_steps, global_step, device, runtime, log, save_checkpoint)
+            with compiled_model_fn(model, runtime.compile):
+                global_step = training_loop(model, model_optimizers, dataset, train_random_state, batch_size,
+                                            training_steps, global_step, device, runtime, log, save_checkpoint)
         finally:
             log.close()
 
