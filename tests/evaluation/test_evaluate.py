@@ -190,11 +190,11 @@ def test_held_out_auto_restricts_the_metric_to_a_side_of_the_models_split(tiny_m
 def test_fast_mode_is_recorded_and_keeps_the_keys(postprocessed, tmp_path):
     dci = ["evaluation.evaluation_fn = @dci", "dataset.name = 'auto'", "evaluation.random_seed = 0",
            "dci.num_train = 200", "dci.num_test = 100"]
+    fast_gin = os.path.join(os.path.dirname(__file__), "..", "..", "configs", "evaluation", "fast.gin")
     records = {}
-    for mode in ("parity", "fast"):
+    for mode, files in (("parity", []), ("fast", [fast_gin])):  # the shipped fast.gin sets the mode
         output_dir = str(tmp_path / mode)
-        evaluate.evaluate_with_gin(postprocessed, output_dir, False, [],
-                                   dci + ["evaluation_runtime.mode = '{}'".format(mode)])
+        evaluate.evaluate_with_gin(postprocessed, output_dir, False, files, dci)
         assert _load(output_dir, "json/evaluation_config.json")["evaluation_runtime.mode"] == "'{}'".format(mode)
         records[mode] = _load(output_dir, "aggregate/evaluation.json")
     assert records["fast"]["evaluation_config.evaluation_runtime.mode"] == "'fast'"

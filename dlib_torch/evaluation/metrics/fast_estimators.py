@@ -35,8 +35,16 @@ class HistGradientBoostingClassifier(ensemble.HistGradientBoostingClassifier):
         # spinning threads made a fit 40x slower (111 s against 2.6 s measured here).
         with threadpoolctl.threadpool_limits(limits=1, user_api="openmp"):
             super().fit(X, y, sample_weight=sample_weight)
-        self.feature_importances_ = residual_importances(self, np.asarray(X, dtype=np.float64), y)
+        self._training_data = (X, y)  # for feature_importances_, computed only if asked (DCI; not downstream)
+        self._importances = None
         return self
+
+    @property
+    def feature_importances_(self):
+        if self._importances is None:
+            x, y = self._training_data
+            self._importances = residual_importances(self, np.asarray(x, dtype=np.float64), y)
+        return self._importances
 
     def _raw_predict(self, X, n_threads=None):  # pylint: disable=invalid-name (sklearn's name)
         with threadpoolctl.threadpool_limits(limits=1, user_api="openmp"):
