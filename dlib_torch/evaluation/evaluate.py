@@ -77,8 +77,8 @@ def evaluation_runtime(device="auto", cache_codes=True, encode_batch_size=None, 
       fill_grid_fraction: once this fraction of the factor grid has been encoded on demand, encode the rest in
         one sweep (None: never).
       max_cache_megabytes: largest code cache kept in memory per model and data set.
-      mode: 'parity' (the reference's estimators) or 'fast' (histogram boosted trees and Newton-path logistic
-        regression CV, metrics/fast_estimators.py: scores deviate slightly; recorded as
+      mode: 'parity' (the reference's estimators) or 'fast' (histogram gradient boosting for DCI and the
+        boosted-tree downstream task, metrics/fast_estimators.py: scores deviate slightly; recorded as
         `evaluation_config.evaluation_runtime.mode`).
     """
     validation.check_choice("evaluation_runtime.mode", mode, metric_utils.EVALUATION_MODES)

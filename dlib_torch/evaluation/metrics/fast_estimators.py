@@ -2,11 +2,12 @@
 
 Parity mode grows scikit-learn's exact `GradientBoostingClassifier` (the reference's DCI importances and
 boosted-tree downstream task) and cross-validates `LogisticRegressionCV` one class, one fold and one C at a time.
-The fast mode keeps the models but not their exact fits:
-  * `HistGradientBoostingClassifier` with the same shape (100 stages of depth-3 trees, learning rate 0.1, one
-    sample per leaf at least) on 255 quantile bins per code, and DCI importances from the split gains;
-  * logistic regression CV over the same 10 values of C and 5 unshuffled folds, one-vs-rest as the study, all
-    classes of a fold solved together by Newton's method, warm-started from the previous C along the path.
+The fast mode keeps the model but not its exact fit: `HistGradientBoostingClassifier` with the same shape (100
+stages of depth-3 trees, learning rate 0.1, one sample per leaf at least) on 255 quantile bins per code, and
+DCI importances from the residuals' split gains. Also here, opt-in apart (`logistic_regression_cv.solver =
+'newton_path'`, not in the fast mode: it deviates where L-BFGS stops unconverged): logistic regression CV over
+the same 10 values of C and 5 unshuffled folds, one-vs-rest as the study, all classes of a fold solved together
+by Newton's method, warm-started from the previous C along the path.
 Scores move a little (measured in benchmarks/bench_evaluate.py --mode=fast); records carry
 `evaluation_config.evaluation_runtime.mode` so fast and parity numbers are never mixed silently.
 """

@@ -53,5 +53,6 @@ def test_estimators_follow_the_evaluation_mode():
     assert isinstance(utils.gradient_boosting_classifier(), utils.boosted_trees.GradientBoostingClassifier)
     with utils.evaluation_mode("fast"):
         assert isinstance(utils.gradient_boosting_classifier(), fast_estimators.HistGradientBoostingClassifier)
-        assert isinstance(utils.logistic_regression_cv(), fast_estimators.LogisticRegressionCV)
+        assert not isinstance(utils.logistic_regression_cv(), fast_estimators.LogisticRegressionCV)
     assert utils.current_evaluation_mode() == "parity"
+    assert isinstance(utils.logistic_regression_cv(solver="newton_path"), fast_estimators.LogisticRegressionCV)
