@@ -128,7 +128,7 @@ def make_representations(work_dir):
             "postprocess.random_seed = 0", "postprocess.name = '{}'".format(name)])
 
 
-def run_ours(work_dir, metrics, scale, gbt_implementation):
+def run_ours(work_dir, metrics, scale, gbt_implementation, mode="parity", sklearn_version="installed"):
     """{(representation, metric): (seconds, scores)} from evaluate_with_gin, in one process."""
     code_cache.clear()
     outcome = {}
@@ -137,8 +137,10 @@ def run_ours(work_dir, metrics, scale, gbt_implementation):
             gin_name, _, _, other = ALL_METRICS[metric]
             bindings = ["evaluation.evaluation_fn = @{}".format(gin_name), "dataset.name = 'auto'",
                         "evaluation.random_seed = {}".format(seed_of(representation, metric)),
-                        "evaluation.name = '{}'".format(metric), "sklearn_defaults.version = 'installed'",
-                        "gradient_boosting_classifier.implementation = '{}'".format(gbt_implementation)]
+                        "evaluation.name = '{}'".format(metric),
+                        "sklearn_defaults.version = '{}'".format(sklearn_version),
+                        "gradient_boosting_classifier.implementation = '{}'".format(gbt_implementation),
+                        "evaluation_runtime.mode = '{}'".format(mode)]
             bindings += ["{}.{} = {}".format(gin_name, key, gin_value(value))
                          for key, value in scaled(metric, scale).items()]
             bindings += ["{} = {}".format(key, gin_value(value)) for key, value in other.items()]
@@ -150,7 +152,7 @@ def run_ours(work_dir, metrics, scale, gbt_implementation):
             with open(os.path.join(output_dir, "results", "json", "evaluation_results.json")) as f:
                 scores = json.load(f)
             outcome[representation, metric] = (seconds, scores)
-            print("  ours       {:8s} {:36s} {:8.1f} s".format(representation, metric, seconds), flush=True)
+            print("  ours {:6s} {:8s} {:36s} {:8.1f} s".format(mode, representation, metric, seconds), flush=True)
     return outcome
 
 
@@ -220,6 +222,27 @@ def agreement(ours, reference):
     return difference, "equal" if difference <= 1e-6 else "close" if difference <= 0.05 else "DIFFER"
 
 
+def print_deviations(metrics, fast, parity):
+    """Per metric: fast and parity seconds, and the largest |fast - parity| of each kind of score."""
+    print("\nfast mode against parity mode (same inputs, same seeds):")
+    print("{:36s} {:8s} {:>8s} {:>8s} {:>7s}  {}".format("metric", "repr.", "fast s", "parity s", "ratio",
+                                                         "largest |fast - parity|"))
+    for metric in metrics:
+        for representation in ("mean", "sampled"):
+            fast_seconds, fast_scores = fast[representation, metric]
+            parity_seconds, parity_scores = parity[representation, metric]
+            groups = {}
+            for key, value in parity_scores.items():
+                if key in ("elapsed_time", "uuid") or not isinstance(value, (int, float)):
+                    continue
+                group = key.split(":")[-1] if "accuracy" in key else key
+                group = "accuracies" if "accuracy" in group else group
+                groups[group] = max(groups.get(group, 0.), abs(float(fast_scores[key]) - float(value)))
+            print("{:36s} {:8s} {:8.1f} {:8.1f} {:7.2f}  {}".format(
+                metric, representation, fast_seconds, parity_seconds, parity_seconds / fast_seconds,
+                ", ".join("{} {:.3f}".format(k, v) for k, v in sorted(groups.items()))))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--scale", type=float, default=1.0, help="factor on every sample size (quick run: 0.02)")
@@ -230,6 +253,10 @@ def main():
                         help="where disentanglement_lib 1.5 is (or gets) installed with pip --no-deps")
     parser.add_argument("--gbt_implementation", default="dlib_torch", choices=["dlib_torch", "sklearn"],
                         help="our side's gradient_boosting_classifier.implementation")
+    parser.add_argument("--mode", default="parity", choices=["parity", "fast"],
+                        help="our side's evaluation_runtime.mode; 'fast' also runs parity mode, for the deviations")
+    parser.add_argument("--sklearn_defaults", default="installed", choices=["installed", "0.20"],
+                        help="our side's sklearn_defaults.version (the reference runs under the installed one)")
     args = parser.parse_args()
     allocator.keep_freed_memory()  # as dtl_evaluate does at start; both sides run in this process
     os.environ["PYTHONWARNINGS"] = "ignore"  # scikit-learn's convergence warnings, also in worker processes
@@ -246,8 +273,11 @@ def main():
                   dsprites_procedural.ProceduralDSprites()), args.scale, torch.get_num_threads(), os.cpu_count(),
                   args.gbt_implementation))
         make_representations(work_dir)
-        ours = run_ours(work_dir, metrics, args.scale, args.gbt_implementation)
+        ours = run_ours(work_dir, metrics, args.scale, args.gbt_implementation, args.mode, args.sklearn_defaults)
         (statistics,) = code_cache.cache_statistics()
+        parity = None
+        if args.mode == "fast":
+            parity = run_ours(work_dir, metrics, args.scale, args.gbt_implementation, "parity", args.sklearn_defaults)
         theirs = run_reference(reference, work_dir, metrics, args.scale)
         floor = floor_seconds(work_dir, statistics["rows_encoded"])
 
@@ -267,6 +297,8 @@ def main():
             difference, verdict = agreement(our_scores, their_scores)
             verdicts.append("{} (max |diff| {:.2g})".format(verdict, difference))
         print("{:36s} {} {} {} | {} {} {} | {}".format(metric, *row, "; ".join(verdicts)))
+    if parity is not None:
+        print_deviations(metrics, ours, parity)
     # The totals and their ratio cover the study's protocol only.
     if not any(metric in METRICS for metric in metrics):
         return

@@ -1,11 +1,12 @@
 """Serial vs parallel per-factor fits of the GBT-based metrics, on dSprites-shaped synthetic codes.
 
-    python benchmarks/bench_metric_fits.py [--num_train 2000] [--num_test 1000] [--jobs N]
+    python benchmarks/bench_metric_fits.py [--num_train 2000] [--num_test 1000] [--jobs N] [--fast]
 
 DCI's importances and the boosted-trees downstream task fit one classifier per factor (and per train size);
 they dominate a study's evaluation time (about 400 s for DCI alone at the study's 10,000 points). This prints
 the time of each with one process and with `--jobs` processes, their ratio, and whether the scores are
-identical (they must be).
+identical (they must be). With --fast it instead times parity mode against the fast evaluation mode
+(`evaluation_runtime.mode = 'fast'`), both with --jobs processes, and prints the largest score difference.
 """
 import argparse
 import os
@@ -42,6 +43,7 @@ def main():
     parser.add_argument("--num_train", type=int, default=2000)
     parser.add_argument("--num_test", type=int, default=1000)
     parser.add_argument("--jobs", type=int, default=joblib.cpu_count())
+    parser.add_argument("--fast", action="store_true", help="parity vs fast evaluation mode instead")
     args = parser.parse_args()
     random_state = np.random.RandomState(0)
     codes_train, factors_train = synthetic_codes(args.num_train, random_state)
@@ -56,6 +58,19 @@ def main():
     }
     print("{} train / {} test points, factor sizes {}, {} jobs".format(args.num_train, args.num_test,
                                                                         DSPRITES_FACTOR_SIZES, args.jobs))
+    if args.fast:
+        for name, function in benchmarks.items():
+            with utils.evaluation_mode("parity"):
+                parity_time, parity_scores = timed(function, args.jobs)
+            with utils.evaluation_mode("fast"):
+                fast_time, fast_scores = timed(function, args.jobs)
+            parity_scores = parity_scores if isinstance(parity_scores, list) else [parity_scores]
+            fast_scores = fast_scores if isinstance(fast_scores, list) else [fast_scores]
+            difference = max(abs(fast[key] - parity[key]) for fast, parity in zip(fast_scores, parity_scores)
+                             for key in parity)
+            print("{}: parity {:.1f} s, fast {:.1f} s, speed-up {:.2f}x, largest |fast - parity| {:.3f}".format(
+                name, parity_time, fast_time, parity_time / fast_time, difference))
+        return
     for name, function in benchmarks.items():
         serial_time, serial_scores = timed(function, 1)
         parallel_time, parallel_scores = timed(function, args.jobs)

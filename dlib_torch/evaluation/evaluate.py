@@ -28,6 +28,7 @@ from dlib_torch.data.ground_truth import splits
 from dlib_torch.evaluation import input_checks
 from dlib_torch.evaluation import metric_inputs
 from dlib_torch.evaluation import metrics as metrics_package
+from dlib_torch.evaluation.metrics import utils as metric_utils
 from dlib_torch.utils import auto_dataset
 from dlib_torch.utils import device as device_lib
 from dlib_torch.utils import exported_modules
@@ -60,6 +61,7 @@ class RuntimeSettings:
     fill_grid_fraction: float
     max_cache_megabytes: float
     num_threads: Optional[int] = None
+    mode: str = "parity"
 
 
 # Images per encoder call by default. On the CPU a conv encoder is fastest on batches that fit in the caches:
@@ -70,8 +72,8 @@ CUDA_ENCODE_BATCH_SIZE = 1024
 
 @gin.configurable("evaluation_runtime")
 def evaluation_runtime(device="auto", cache_codes=True, encode_batch_size=None, fill_grid_fraction=0.25,
-                       max_cache_megabytes=2048, num_threads=None):
-    """How an evaluation runs, without changing its results (see code_cache.py).
+                       max_cache_megabytes=2048, num_threads=None, mode="parity"):
+    """How an evaluation runs: without changing its results (see code_cache.py), except in the fast `mode`.
 
     Args:
       device: 'auto' (CUDA when available), 'cpu' or 'cuda'.
@@ -81,7 +83,11 @@ def evaluation_runtime(device="auto", cache_codes=True, encode_batch_size=None, 
         one sweep (None: never).
       max_cache_megabytes: largest code cache kept in memory per model and data set.
       num_threads: CPU threads of torch and BLAS (None: what the process may use, see utils/threads.py).
+      mode: 'parity' (the reference's estimators) or 'fast' (histogram gradient boosting for DCI and the
+        boosted-tree downstream task, metrics/fast_estimators.py: scores deviate slightly; recorded as
+        `evaluation_config.evaluation_runtime.mode`).
     """
+    validation.check_choice("evaluation_runtime.mode", mode, metric_utils.EVALUATION_MODES)
     if encode_batch_size is None:
         on_cpu = device_lib.select_device(device).type == "cpu"
         encode_batch_size = CPU_ENCODE_BATCH_SIZE if on_cpu else CUDA_ENCODE_BATCH_SIZE
@@ -90,7 +96,7 @@ def evaluation_runtime(device="auto", cache_codes=True, encode_batch_size=None, 
     if num_threads is not None:
         num_threads = validation.check_int("evaluation_runtime.num_threads", num_threads, minimum=1)
     return RuntimeSettings(device, bool(cache_codes), int(encode_batch_size), fill_grid_fraction,
-                           float(max_cache_megabytes), num_threads)
+                           float(max_cache_megabytes), num_threads, mode)
 
 
 def evaluate_with_gin(model_dir, output_dir, overwrite=False, gin_config_files=None, gin_bindings=None):
@@ -153,7 +159,8 @@ def evaluate(model_dir, output_dir, overwrite=False, evaluation_fn=gin.REQUIRED,
             data, representation_function, mode = metric_inputs.metric_inputs(dataset, module, random_seed, device,
                                                                                runtime)
             logging.info("Evaluating %s with %s codes", model_dir, mode)
-        with progress.task(metric_name), sklearn_warnings.counted(metric_name):
+        with progress.task(metric_name), sklearn_warnings.counted(metric_name), \
+                metric_utils.evaluation_mode(runtime.mode):
             results_dict = evaluation_fn(data, representation_function,
                                          random_state=np.random.RandomState(random_seed), **extra_arguments)
         results_dict["elapsed_time"] = time.time() - experiment_timer

@@ -185,3 +185,27 @@ def test_held_out_auto_restricts_the_metric_to_a_side_of_the_models_split(tiny_m
     assert found["train"]["num_square_right"] == 0  # shape2tx holds out the squares on the right
     assert found["test"]["num_square_right"] == 200
     assert _load(str(tmp_path / "train"), "json/evaluation_config.json")["held_out.split"] == "'shape2tx'"
+
+
+def test_fast_mode_is_recorded_and_keeps_the_keys(postprocessed, tmp_path):
+    dci = ["evaluation.evaluation_fn = @dci", "dataset.name = 'auto'", "evaluation.random_seed = 0",
+           "dci.num_train = 200", "dci.num_test = 100"]
+    fast_gin = os.path.join(os.path.dirname(__file__), "..", "..", "configs", "evaluation", "fast.gin")
+    records = {}
+    for mode, files in (("parity", []), ("fast", [fast_gin])):  # the shipped fast.gin sets the mode
+        output_dir = str(tmp_path / mode)
+        evaluate.evaluate_with_gin(postprocessed, output_dir, False, files, dci)
+        assert _load(output_dir, "json/evaluation_config.json")["evaluation_runtime.mode"] == "'{}'".format(mode)
+        records[mode] = _load(output_dir, "aggregate/evaluation.json")
+    assert records["fast"]["evaluation_config.evaluation_runtime.mode"] == "'fast'"
+    parity_keys = {k for k in records["parity"] if k.startswith("evaluation_results.")}
+    assert parity_keys == {k for k in records["fast"] if k.startswith("evaluation_results.")}
+    for key in ("disentanglement", "completeness", "informativeness_test"):
+        assert abs(records["fast"]["evaluation_results." + key] - records["parity"]["evaluation_results." + key]) < .1
+
+
+def test_unknown_evaluation_mode_is_refused_before_work(postprocessed, tmp_path):
+    output_dir = str(tmp_path / "metrics")
+    with pytest.raises(ConfigError, match=r"evaluation_runtime.mode = 'quick' is not allowed.*'parity', 'fast'"):
+        evaluate.evaluate_with_gin(postprocessed, output_dir, False, [], MIG + ["evaluation_runtime.mode = 'quick'"])
+    assert not os.path.exists(output_dir)

@@ -4,6 +4,7 @@ Layouts follow the reference: `mus` are codes [num_codes, num_points], `ys` fact
 Additions: observations are encoded in large batches (`encode_batches`), and the scikit-learn estimators
 are pinned to the defaults of the scikit-learn the reference's study ran on (`sklearn_defaults`).
 """
+import contextlib
 import copy
 
 import gin
@@ -16,6 +17,7 @@ from sklearn import multiclass
 from sklearn import svm
 
 from dlib_torch.evaluation.metrics import boosted_trees
+from dlib_torch.evaluation.metrics import fast_estimators
 from dlib_torch.utils import progress
 from dlib_torch.utils.errors import ConfigError
 
@@ -174,15 +176,52 @@ def linear_svc(C, class_weight, random_state=None, version=None):
     return svm.LinearSVC(C=C, class_weight=class_weight, dual=dual, random_state=random_state)
 
 
+EVALUATION_MODES = ("parity", "fast")
+_evaluation_mode = ["parity"]
+
+
+@contextlib.contextmanager
+def evaluation_mode(mode):
+    """Within the block, the estimators below are those of `mode`: "parity" (the reference's) or "fast"
+    (fast_estimators.py; a documented deviation). dtl_evaluate enters it with `evaluation_runtime.mode`."""
+    if mode not in EVALUATION_MODES:
+        raise ConfigError("evaluation mode {!r} is not allowed; it must be one of {}".format(
+            mode, ", ".join(repr(m) for m in EVALUATION_MODES)))
+    _evaluation_mode.append(mode)
+    try:
+        yield
+    finally:
+        _evaluation_mode.pop()
+
+
+def current_evaluation_mode():
+    """"parity" (default) or "fast": the mode of the innermost `evaluation_mode` block."""
+    return _evaluation_mode[-1]
+
+
 @gin.configurable("predictor")
 def make_predictor_fn(predictor_fn=gin.REQUIRED):
     """Returns the gin-chosen zero-argument factory of classifiers (`predictor.predictor_fn`)."""
     return predictor_fn
 
 
+LOGISTIC_REGRESSION_CV_SOLVERS = ("sklearn", "newton_path")
+
+
 @gin.configurable("logistic_regression_cv")
-def logistic_regression_cv():
-    """Logistic regression choosing C among 10 values by 5-fold (unshuffled) cross-validated accuracy."""
+def logistic_regression_cv(solver="sklearn"):
+    """Logistic regression choosing C among 10 values by 5-fold (unshuffled) cross-validated accuracy.
+
+    `solver = "newton_path"` (study defaults "0.20" only) solves the one-vs-rest model to tolerance with
+    warm-started Newton paths (fast_estimators.LogisticRegressionCV), about 3x faster. It is not part of the
+    fast mode: where scikit-learn's L-BFGS stops unconverged (100 iterations, unscaled codes of an untrained
+    encoder), accuracies differed from parity by up to 0.8 (benchmarks/bench_evaluate.py --scale=0.05).
+    """
+    if solver not in LOGISTIC_REGRESSION_CV_SOLVERS:
+        raise ConfigError("logistic_regression_cv.solver is {!r}; valid values: {}".format(
+            solver, ", ".join(repr(v) for v in LOGISTIC_REGRESSION_CV_SOLVERS)))
+    if solver == "newton_path" and sklearn_defaults() == "0.20":
+        return fast_estimators.LogisticRegressionCV()
     model = linear_model.LogisticRegressionCV(
         Cs=10, cv=model_selection.KFold(n_splits=5), scoring="accuracy",
         **_explicit_future_defaults(linear_model.LogisticRegressionCV, l1_ratios=(0.0,),
@@ -202,11 +241,18 @@ def gradient_boosting_classifier(implementation="dlib_torch", random_state=None)
     `implementation = "dlib_torch"` (default) grows the same trees as scikit-learn's, a stage's trees at once
     (`boosted_trees`, 2-3x faster); `"sklearn"` is `sklearn.ensemble.GradientBoostingClassifier()` itself.
     Both break ties between equally good splits at random, from `random_state` (unset in the reference).
-    Used by `downstream_task`'s `@gradient_boosting_classifier` predictor and by `dci`.
+    Used by `downstream_task`'s `@gradient_boosting_classifier` predictor and by `dci`. In the fast mode
+    (`evaluation_runtime.mode = 'fast'`) the same boosting splits between histogram bins
+    (histogram_boosted_trees.py, compiled by numba).
     """
     if implementation not in GBT_IMPLEMENTATIONS:
         raise ConfigError("gradient_boosting_classifier.implementation is {!r}; valid values: {}".format(
             implementation, ", ".join(repr(v) for v in GBT_IMPLEMENTATIONS)))
+    if current_evaluation_mode() == "fast":
+        # pylint: disable-next=import-outside-toplevel (numba's import costs a second; only the fast mode needs it)
+        from dlib_torch.evaluation.metrics import histogram_boosted_trees
+        import os
+        return histogram_boosted_trees.HistogramGradientBoostingClassifier(random_state=random_state, max_bins=int(os.environ.get('DTL_BINS', 255)))
     if implementation == "sklearn":
         return ensemble.GradientBoostingClassifier(random_state=random_state)
     return boosted_trees.GradientBoostingClassifier(random_state=random_state)
