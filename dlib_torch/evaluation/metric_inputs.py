@@ -32,7 +32,8 @@ def metric_inputs(data, module, random_seed, device, runtime):
         return view, code_cache.factor_representation_function(view, module, device), "factors"
     if runtime.cache_codes and can_cache(data, module):
         cache = code_cache.shared_cache(data, module, device, runtime.encode_batch_size,
-                                        runtime.fill_grid_fraction, runtime.max_cache_megabytes * 2**20)
+                                        runtime.fill_grid_fraction, runtime.max_cache_megabytes * 2**20,
+                                        optimized=getattr(runtime, "mode", "parity") == "fast")
         noise_generator = torch.Generator().manual_seed(int(random_seed))
         return (row_observations.RowObservations(data),
                 code_cache.cached_representation_function(cache, module, noise_generator, device), "cached")

@@ -242,17 +242,16 @@ def gradient_boosting_classifier(implementation="dlib_torch", random_state=None)
     (`boosted_trees`, 2-3x faster); `"sklearn"` is `sklearn.ensemble.GradientBoostingClassifier()` itself.
     Both break ties between equally good splits at random, from `random_state` (unset in the reference).
     Used by `downstream_task`'s `@gradient_boosting_classifier` predictor and by `dci`. In the fast mode
-    (`evaluation_runtime.mode = 'fast'`) the same boosting splits between histogram bins
-    (histogram_boosted_trees.py, compiled by numba).
+    (`evaluation_runtime.mode = 'fast'`) the same trees are grown by compiled loops
+    (compiled_boosted_trees.py: numba), whatever `implementation` says.
     """
     if implementation not in GBT_IMPLEMENTATIONS:
         raise ConfigError("gradient_boosting_classifier.implementation is {!r}; valid values: {}".format(
             implementation, ", ".join(repr(v) for v in GBT_IMPLEMENTATIONS)))
     if current_evaluation_mode() == "fast":
         # pylint: disable-next=import-outside-toplevel (numba's import costs a second; only the fast mode needs it)
-        from dlib_torch.evaluation.metrics import histogram_boosted_trees
-        import os
-        return histogram_boosted_trees.HistogramGradientBoostingClassifier(random_state=random_state, max_bins=int(os.environ.get('DTL_BINS', 255)))
+        from dlib_torch.evaluation.metrics import compiled_boosted_trees
+        return compiled_boosted_trees.GradientBoostingClassifier(random_state=random_state)
     if implementation == "sklearn":
         return ensemble.GradientBoostingClassifier(random_state=random_state)
     return boosted_trees.GradientBoostingClassifier(random_state=random_state)

@@ -1,0 +1,273 @@
+"""The fast evaluation mode's gradient-boosted trees: parity's model and candidate splits, grown by compiled loops.
+
+The model is boosted_trees.py's, i.e. scikit-learn's `GradientBoostingClassifier()` (100 stages of depth-3
+least-squares trees on the deviance's negative gradient, one per class, learning rate 0.1, leaf values by one
+Newton step, the prior as the initial prediction, impurity-decrease importances), with the same candidate
+splits: between neighbouring values more than 1e-7 apart, thresholds at the midpoint. The loops are compiled by
+numba: each feature is sorted once per fit; per tree and level, one walk over each node's samples in that
+order scores all its splits, and stable partitions keep every feature's order grouped by node.
+
+What can differ from parity, and only in near-ties: a split's gain is computed as
+`left_sum**2 * (1 / left_count) + right_sum**2 * (1 / right_count)` with the node's prefix sums started at its
+first sample, so two candidates whose gains agree to the last bits may be ranked the other way; exactly equal
+splits of different features are ordered by another draw of `random_state` (as in parity, where scikit-learn
+leaves them to a random feature order). benchmarks/bench_evaluate.py --mode=fast prints the deviations.
+"""
+import numba
+import numpy as np
+
+from dlib_torch.evaluation.metrics import boosted_trees
+
+
+class GradientBoostingClassifier(boosted_trees.GradientBoostingClassifier):
+    """boosted_trees.GradientBoostingClassifier, fitted and applied by compiled loops (see the module doc)."""
+
+    def fit(self, x, y):
+        x = np.ascontiguousarray(x, dtype=np.float32)  # scikit-learn's trees see float32 features
+        y = np.asarray(y)
+        if x.ndim != 2 or len(x) != len(y):
+            raise ValueError("x must be [num_samples, num_features] and y [num_samples]; got {} and {}".format(
+                x.shape, y.shape))
+        self.classes_, encoded = np.unique(y, return_inverse=True)
+        num_classes = len(self.classes_)
+        if num_classes < 2:
+            raise ValueError("y contains {} class, while a minimum of 2 classes are required.".format(num_classes))
+        rng = np.random.RandomState(self.random_state) if not isinstance(
+            self.random_state, np.random.RandomState) else self.random_state
+        num_samples, num_features = x.shape
+        self.n_features_in_ = num_features
+        trees_per_stage = num_classes if num_classes > 2 else 1
+        prior = np.clip(np.bincount(encoded, minlength=num_classes) / num_samples, boosted_trees.EPSILON,
+                        1 - boosted_trees.EPSILON)
+        if trees_per_stage == 1:
+            self.init_ = np.log(prior[1:] / (1 - prior[1:]))
+        else:
+            self.init_ = np.log(prior) - np.mean(np.log(prior))
+        raw = np.tile(self.init_, (num_samples, 1))
+
+        x_by_feature = np.ascontiguousarray(x.T, dtype=np.float64)
+        sorted_index = np.argsort(x_by_feature, axis=1, kind="stable")
+        num_inner = 2 ** self.max_depth - 1
+        num_trees = self.n_estimators * trees_per_stage
+        features = np.zeros((num_trees, num_inner), dtype=np.intp)
+        thresholds = np.full((num_trees, num_inner), np.inf)
+        values = np.zeros((num_trees, 2 ** self.max_depth))
+        importances = np.zeros((num_trees, num_features))
+        tie_order = rng.random_sample((num_trees, num_inner, num_features))
+        _fit(x_by_feature, sorted_index, encoded.astype(np.int64), num_classes, raw, self.n_estimators,
+             float(self.learning_rate), self.max_depth, tie_order, features, thresholds, values, importances)
+        self.tree_features_, self.tree_thresholds_, self.tree_values_ = features, thresholds, values
+        self._importances = importances
+        self.n_estimators_ = self.n_estimators
+        self.trees_per_stage_ = trees_per_stage
+        return self
+
+    def decision_function(self, x):
+        """Raw scores [num_samples, num_classes] (or [num_samples] for two classes), as scikit-learn's."""
+        x = np.ascontiguousarray(x, dtype=np.float32).astype(np.float64)
+        raw = np.tile(self.init_, (len(x), 1))
+        _add_tree_values(x, self.tree_features_, self.tree_thresholds_, self.tree_values_, self.max_depth,
+                         self.trees_per_stage_, float(self.learning_rate), raw)
+        return raw[:, 0] if self.trees_per_stage_ == 1 else raw
+
+
+@numba.njit(cache=True, nogil=True)
+def _fit(x_by_feature, sorted_index, encoded, num_classes, raw, num_stages, learning_rate, max_depth, tie_order,
+         features, thresholds, values, importances):
+    """All boosting stages. Per stage: the deviance's negative gradient at `raw` [samples, trees per stage], one
+    tree per column grown on it (tree k of stage s is s * trees_per_stage + k), leaf values by one Newton step
+    (boosted_trees._leaf_values' arithmetic), `raw` moved by the learning rate."""
+    num_features, num_samples = x_by_feature.shape
+    trees_per_stage = raw.shape[1]
+    num_leaves = 2 ** max_depth
+    probabilities = np.empty((trees_per_stage, num_samples))
+    gradients = np.empty((trees_per_stage, num_samples))
+    leaves = np.empty(num_samples, dtype=np.int64)
+    leaf_gradients = np.empty(num_leaves)
+    leaf_curvatures = np.empty(num_leaves)
+    leaf_counts = np.empty(num_leaves)
+    buffers = (np.empty(num_samples, dtype=np.int64),  # each sample's node
+               np.zeros((3 * num_leaves, 3)),  # node statistics (see _grow_tree)
+               np.empty((num_features, num_samples), dtype=np.int64),  # per feature: sorted samples by node
+               np.empty(num_samples, dtype=np.int64),  # partition scratch
+               np.zeros(num_leaves + 1, dtype=np.int64),  # node starts in those lists
+               np.zeros(num_samples, dtype=np.int64),  # each sample's side of its node's split
+               np.zeros(num_leaves, dtype=np.int64),  # split points
+               1.0 / np.maximum(np.arange(num_samples + 1), 1.0))  # reciprocals of the counts
+    shrink = (num_classes - 1) / num_classes if num_classes > 2 else 1.0
+    for stage in range(num_stages):
+        for i in range(num_samples):
+            if trees_per_stage == 1:
+                p = 1.0 / (1.0 + np.exp(-raw[i, 0]))
+                probabilities[0, i] = p
+                gradients[0, i] = (1.0 if encoded[i] == 1 else 0.0) - p
+            else:
+                largest = raw[i, 0]
+                for k in range(1, trees_per_stage):
+                    largest = max(largest, raw[i, k])
+                total = 0.0
+                for k in range(trees_per_stage):
+                    probabilities[k, i] = np.exp(raw[i, k] - largest)
+                    total += probabilities[k, i]
+                for k in range(trees_per_stage):
+                    probabilities[k, i] /= total
+                    gradients[k, i] = (1.0 if encoded[i] == k else 0.0) - probabilities[k, i]
+        for k in range(trees_per_stage):
+            tree = stage * trees_per_stage + k
+            _grow_tree(x_by_feature, sorted_index, gradients[k], max_depth, tie_order[tree], features[tree],
+                       thresholds[tree], leaves, importances[tree], buffers)
+            leaf_gradients[:] = 0.0
+            leaf_curvatures[:] = 0.0
+            leaf_counts[:] = 0.0
+            for i in range(num_samples):
+                leaf = leaves[i]
+                leaf_gradients[leaf] += gradients[k, i]
+                leaf_curvatures[leaf] += probabilities[k, i] * (1.0 - probabilities[k, i])
+                leaf_counts[leaf] += 1.0
+            for leaf in range(num_leaves):
+                count = max(leaf_counts[leaf], 1.0)
+                denominator = leaf_curvatures[leaf] / count
+                if abs(denominator) < 1e-150:
+                    values[tree, leaf] = 0.0
+                else:
+                    values[tree, leaf] = shrink * (leaf_gradients[leaf] / count) / denominator
+            for i in range(num_samples):
+                raw[i, k] += learning_rate * values[tree, leaves[i]]
+
+
+@numba.njit(cache=True, nogil=True)
+def _grow_tree(x_by_feature, sorted_index, g, max_depth, tie_order, features, thresholds, leaves, importances,
+               buffers):
+    """One least-squares regression tree on the gradient `g` [samples], level by level.
+
+    Heap layout as boosted_trees.py: inner node m of depth d is 2**d - 1 + m; a node that does not split keeps
+    threshold +inf and sends all its samples left. A node splits when it has 2 samples and impurity above
+    machine epsilon (scikit-learn's rules). Fills `features` and `thresholds` [inner nodes], each sample's
+    `leaves` [samples] and the unnormalised impurity decreases `importances` [features].
+    """
+    node_of, stats, segments, scratch, starts, side, split_points, reciprocal = buffers
+    num_features, num_samples = x_by_feature.shape
+    eps = np.finfo(np.float64).eps
+    for i in range(num_samples):
+        node_of[i] = 0
+    for j in range(num_features):
+        for i in range(num_samples):
+            segments[j, i] = sorted_index[j, i]
+    starts[0] = 0
+    starts[1] = num_samples
+    depth_reached = 0
+    for depth in range(max_depth + 1):
+        num_nodes = 2 ** depth
+        # Rows 0..num_nodes-1: count, gradient sum and sum of squares per node, summed in sample order (as
+        # boosted_trees' bincounts); row 2 * num_nodes + m keeps node m's count x impurity for its children.
+        stats[:num_nodes, :] = 0.0
+        for i in range(num_samples):
+            m = node_of[i]
+            stats[m, 0] += 1.0
+            stats[m, 1] += g[i]
+            stats[m, 2] += g[i] * g[i]
+        if depth > 0:  # the impurity decreases of the parents' splits
+            for parent in range(num_nodes // 2):
+                heap = num_nodes // 2 - 1 + parent
+                if np.isinf(thresholds[heap]):
+                    continue
+                decrease = stats[num_nodes + parent, 0]
+                for child in range(2 * parent, 2 * parent + 2):
+                    count = stats[child, 0]
+                    decrease -= count * (stats[child, 2] / count - (stats[child, 1] / count) ** 2)
+                importances[features[heap]] += decrease / num_samples
+        if depth == max_depth:
+            break
+        any_split = False
+        for m in range(num_nodes):
+            n = stats[m, 0]
+            if n < 2:
+                continue
+            impurity = stats[m, 2] / n - (stats[m, 1] / n) ** 2
+            stats[2 * num_nodes + m, 0] = n * impurity
+            if impurity <= eps:
+                continue
+            start, stop = starts[m], starts[m + 1]
+            total = stats[m, 1]
+            best_gain = -np.inf
+            best_feature = -1
+            best_tie = -1.0
+            best_threshold = np.inf
+            for j in range(num_features):
+                left_count = 0
+                left_sum = 0.0
+                previous = -np.inf
+                feature_best = -np.inf
+                feature_threshold = np.inf
+                column = x_by_feature[j]
+                for i in range(start, stop):
+                    sample = segments[j, i]
+                    value = column[sample]
+                    if left_count > 0 and value > previous + 1e-7:
+                        right_sum = total - left_sum
+                        gain = (left_sum * left_sum * reciprocal[left_count]
+                                + right_sum * right_sum * reciprocal[stop - start - left_count])
+                        if gain > feature_best:  # the first best position, as scikit-learn
+                            feature_best = gain
+                            threshold = previous / 2.0 + value / 2.0
+                            if threshold == value or np.isinf(threshold):
+                                threshold = previous
+                            feature_threshold = threshold
+                    left_count += 1
+                    left_sum += g[sample]
+                    previous = value
+                if feature_best == -np.inf:
+                    continue
+                tie = tie_order[num_nodes - 1 + m, j]
+                if feature_best > best_gain or (feature_best == best_gain and tie > best_tie):
+                    best_gain = feature_best
+                    best_feature = j
+                    best_tie = tie
+                    best_threshold = feature_threshold
+            if best_feature >= 0:
+                features[num_nodes - 1 + m] = best_feature
+                thresholds[num_nodes - 1 + m] = best_threshold
+                any_split = True
+        if not any_split:
+            break
+        for i in range(num_samples):
+            heap = num_nodes - 1 + node_of[i]
+            side[i] = 1 if x_by_feature[features[heap], i] > thresholds[heap] else 0
+            node_of[i] = 2 * node_of[i] + side[i]
+        depth_reached = depth + 1
+        if depth + 1 < max_depth:  # regroup each feature's sorted samples by child node, keeping their order
+            for m in range(num_nodes):
+                start, stop = starts[m], starts[m + 1]
+                for j in range(num_features):
+                    left = start
+                    right = 0
+                    for i in range(start, stop):
+                        sample = segments[j, i]
+                        if side[sample] == 0:
+                            segments[j, left] = sample
+                            left += 1
+                        else:
+                            scratch[right] = sample
+                            right += 1
+                    for i in range(right):
+                        segments[j, left + i] = scratch[i]
+                    split_points[m] = left
+            for m in range(num_nodes - 1, -1, -1):
+                starts[2 * m + 2] = starts[m + 1]
+                starts[2 * m + 1] = split_points[m]
+                starts[2 * m] = starts[m]
+    for i in range(num_samples):
+        leaves[i] = node_of[i] << (max_depth - depth_reached)
+
+
+@numba.njit(cache=True, nogil=True)
+def _add_tree_values(x, features, thresholds, values, max_depth, trees_per_stage, learning_rate, raw):
+    """raw[i, tree % trees_per_stage] += learning_rate * the value of the leaf row i of `x` reaches in each tree."""
+    num_trees = features.shape[0]
+    for i in range(x.shape[0]):
+        for tree in range(num_trees):
+            node = 0
+            for depth in range(max_depth):
+                heap = 2 ** depth - 1 + node
+                node = 2 * node + (1 if x[i, features[tree, heap]] > thresholds[tree, heap] else 0)
+            raw[i, tree % trees_per_stage] += learning_rate * values[tree, node]
