@@ -144,3 +144,24 @@ def test_prefetch_auto_is_on_for_cuda_only_and_never_for_models_whose_batches_us
     assert batches.choose_prefetch(0, Stateful(False), CPU) == 0
     with pytest.raises(ConfigError, match=r"^training_runtime.prefetch_batches = 2 is not possible for Stateful: "):
         batches.choose_prefetch(2, Stateful(False), CPU)
+
+
+def test_training_with_the_image_set_on_the_device_equals_training_from_the_host(tmp_path, monkeypatch):
+    from dlib_torch.methods.unsupervised import checkpoint
+    from dlib_torch.methods.unsupervised import train
+    dataset = _dsprites([1, 2, 4, 5])  # orientation drawn per image: the nuisance draws must stay in order
+    monkeypatch.setattr(train, "load_training_data", lambda: dataset)
+    gin_file = os.path.join(os.path.dirname(__file__), "train_test.gin")
+    run = ["model.training_steps = 8", "model.eval_steps = 2", "model.batch_size = 4",
+           "training_runtime.checkpoint_every_steps = 3"]
+    settings = {"host": ["training_runtime.data_on_device = False"],
+                "device": ["training_runtime.data_on_device = True"],
+                "device_prefetch": ["training_runtime.data_on_device = True", "training_runtime.prefetch_batches = 2"]}
+    states = {}
+    for name, bindings in settings.items():
+        train.train_with_gin(str(tmp_path / name), False, [gin_file], run + bindings)
+        states[name] = checkpoint.load(checkpoint.checkpoint_path(str(tmp_path / name)), "cpu")
+    for name in ("device", "device_prefetch"):
+        for key, value in states["host"]["model"].items():
+            assert torch.equal(states[name]["model"][key], value), (name, key)
+        assert states[name]["rng"]["numpy_data"] == states["host"]["rng"]["numpy_data"]
