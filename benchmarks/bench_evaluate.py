@@ -1,6 +1,6 @@
 """Speed of the study's evaluation protocol: dlib_torch (code cache + our metrics) against disentanglement_lib.
 
-    python benchmarks/bench_evaluate.py [--scale=1.0] [--metrics=mig,dci,...] [--reference_dir=DIR]
+    python benchmarks/bench_evaluate.py [--scale=1.0] [--metrics=mig,dci,...] [--reference_dir=DIR] [--device=cpu]
 
 On the same inputs (procedural dSprites, 737,280 images, and an untrained `conv_encoder` with 10 latents
 made by the real dtl_train with one training step (`model.training_steps = 1`, the least it takes) and a fixed seed, postprocessed to the mean and the
@@ -17,7 +17,9 @@ them; tests/evaluation/metrics/test_unified_scores.py shows equality with seeded
 It prints each metric's time on both sides and the largest difference between their values: "equal" within
 1e-6, "close" within 0.05 (expected where the two sides draw different randomness: the sampled noise, and the
 reference's unseeded gradient-boosted trees), else "DIFFER". Then the totals, their ratio (target >= 3), and
-the floor: the time to render and encode once every distinct observation our run encoded.
+the floor: the time to render and encode once every distinct observation our run encoded, and that encoding's
+images/s. `--device` (cpu, cuda, auto) is our side's `evaluation_runtime.device`: where the cache encodes (and
+where the encoder is trained for its one step); the reference side always encodes on the CPU.
 `--scale` multiplies every sample size (num_train, num_eval, num_test, num_variance_estimate) for a quick run;
 the full protocol (--scale=1) takes about 30 minutes on 2 cores, 25 of them in the reference.
 """
@@ -38,6 +40,7 @@ from dlib_torch.evaluation import evaluate
 from dlib_torch.methods.unsupervised import train
 from dlib_torch.postprocessing import postprocess
 from dlib_torch.utils import allocator
+from dlib_torch.utils import device as device_lib
 from dlib_torch.utils import exported_modules
 from dlib_torch.utils import reference_lib
 
@@ -114,10 +117,10 @@ def gin_value(value):
     return value if isinstance(value, str) else repr(value)
 
 
-def make_representations(work_dir):
+def make_representations(work_dir, device):
     """Trains one step (dtl_train refuses 0) to get a seeded conv encoder; postprocesses it to mean and sampled."""
     model_dir = os.path.join(work_dir, "model")
-    train.train_with_gin(model_dir, False, [], [
+    train.train_with_gin(model_dir, False, [], ["training_runtime.device = '{}'".format(device),
         "dataset.name = 'dsprites_procedural'", "model.model = @vae()", "vae.beta = 1.",
         "encoder.encoder_fn = @conv_encoder", "decoder.decoder_fn = @deconv_decoder", "encoder.num_latent = 10",
         "reconstruction_loss.loss_fn = @bernoulli_loss", "vae_optimizer.optimizer_fn = @vae/AdamOptimizer",
@@ -128,7 +131,7 @@ def make_representations(work_dir):
             "postprocess.random_seed = 0", "postprocess.name = '{}'".format(name)])
 
 
-def run_ours(work_dir, metrics, scale, gbt_implementation):
+def run_ours(work_dir, metrics, scale, gbt_implementation, device):
     """{(representation, metric): (seconds, scores)} from evaluate_with_gin, in one process."""
     code_cache.clear()
     outcome = {}
@@ -138,7 +141,8 @@ def run_ours(work_dir, metrics, scale, gbt_implementation):
             bindings = ["evaluation.evaluation_fn = @{}".format(gin_name), "dataset.name = 'auto'",
                         "evaluation.random_seed = {}".format(seed_of(representation, metric)),
                         "evaluation.name = '{}'".format(metric), "sklearn_defaults.version = 'installed'",
-                        "gradient_boosting_classifier.implementation = '{}'".format(gbt_implementation)]
+                        "gradient_boosting_classifier.implementation = '{}'".format(gbt_implementation),
+                        "evaluation_runtime.device = '{}'".format(device)]
             bindings += ["{}.{} = {}".format(gin_name, key, gin_value(value))
                          for key, value in scaled(metric, scale).items()]
             bindings += ["{} = {}".format(key, gin_value(value)) for key, value in other.items()]
@@ -196,19 +200,42 @@ def run_reference(reference, work_dir, metrics, scale):
     return outcome
 
 
-def floor_seconds(work_dir, num_rows):
-    """Seconds to render and encode `num_rows` distinct observations once, in the cache's large batches."""
+def floor_seconds(work_dir, num_rows, device):
+    """Seconds to render and encode `num_rows` distinct observations once, in the cache's large batches, on
+    `device` (our side's evaluation_runtime.device)."""
+    device = device_lib.select_device(device)
     module = exported_modules.load(exported_modules.exported_path(os.path.join(work_dir, "postprocessed", "mean"),
-                                                                  exported_modules.REPRESENTATION))
+                                                                  exported_modules.REPRESENTATION), device)
     data = dsprites_procedural.ProceduralDSprites()
-    runtime = evaluate.evaluation_runtime()
-    cache = code_cache.CodeCache(data, code_cache.gaussian_encoder_function(module, torch.device("cpu"),
+    runtime = evaluate.evaluation_runtime(device=str(device))
+    cache = code_cache.CodeCache(data, code_cache.gaussian_encoder_function(module, device,
                                                                             runtime.encode_batch_size),
                                  runtime.encode_batch_size, fill_grid_fraction=None)
     rows = np.sort(np.random.RandomState(0).permutation(cache.num_rows)[:num_rows])
     start = time.perf_counter()
     cache.encode_rows(rows)
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
     return time.perf_counter() - start
+
+
+def encoding_rate(work_dir, num_images, device):
+    """(images/s of rendering, images/s of encoding on `device`) for `num_images` distinct procedural images in
+    the code cache's batches (evaluation_runtime.encode_batch_size), after one untimed warm-up batch."""
+    device = device_lib.select_device(device)
+    module = exported_modules.load(exported_modules.exported_path(os.path.join(work_dir, "postprocessed", "mean"),
+                                                                  exported_modules.REPRESENTATION), device)
+    data = dsprites_procedural.ProceduralDSprites()
+    runtime = evaluate.evaluation_runtime(device=str(device))
+    encode = code_cache.gaussian_encoder_function(module, device, runtime.encode_batch_size)
+    random_state = np.random.RandomState(0)
+    start = time.perf_counter()
+    images = data.sample_observations_from_factors(data.sample_factors(num_images, random_state), random_state)
+    render_seconds = time.perf_counter() - start
+    encode(images[:runtime.encode_batch_size])
+    start = time.perf_counter()
+    encode(images)  # returns numpy arrays: the device work has finished
+    return num_images / render_seconds, num_images / (time.perf_counter() - start)
 
 
 def agreement(ours, reference):
@@ -230,6 +257,9 @@ def main():
                         help="where disentanglement_lib 1.5 is (or gets) installed with pip --no-deps")
     parser.add_argument("--gbt_implementation", default="dlib_torch", choices=["dlib_torch", "sklearn"],
                         help="our side's gradient_boosting_classifier.implementation")
+    parser.add_argument("--device", default="cpu", help="our side's evaluation_runtime.device: cpu, cuda or auto")
+    parser.add_argument("--encode_images", type=int, default=8192,
+                        help="distinct images whose encoding rate is measured on --device")
     args = parser.parse_args()
     allocator.keep_freed_memory()  # as dtl_evaluate does at start; both sides run in this process
     os.environ["PYTHONWARNINGS"] = "ignore"  # scikit-learn's convergence warnings, also in worker processes
@@ -241,15 +271,18 @@ def main():
 
     reference = load_reference(args.reference_dir)
     with tempfile.TemporaryDirectory() as work_dir:
+        device = device_lib.select_device(args.device)
         print("Inputs: dsprites_procedural ({} images), untrained conv_encoder (seed 0, 10 latents); scale {}; "
-              "torch threads {}, {} CPUs; our boosted trees: {}".format(ground_truth_data.factor_grid_size(
-                  dsprites_procedural.ProceduralDSprites()), args.scale, torch.get_num_threads(), os.cpu_count(),
-                  args.gbt_implementation))
-        make_representations(work_dir)
-        ours = run_ours(work_dir, metrics, args.scale, args.gbt_implementation)
+              "torch threads {}, {} CPUs; our boosted trees: {}; our device: {}".format(
+                  ground_truth_data.factor_grid_size(dsprites_procedural.ProceduralDSprites()), args.scale,
+                  torch.get_num_threads(), os.cpu_count(), args.gbt_implementation,
+                  "{} ({})".format(device, torch.cuda.get_device_name(device)) if device.type == "cuda" else device))
+        make_representations(work_dir, device)
+        ours = run_ours(work_dir, metrics, args.scale, args.gbt_implementation, device)
         (statistics,) = code_cache.cache_statistics()
         theirs = run_reference(reference, work_dir, metrics, args.scale)
-        floor = floor_seconds(work_dir, statistics["rows_encoded"])
+        floor = floor_seconds(work_dir, statistics["rows_encoded"], device)
+        render_rate, encode_rate = encoding_rate(work_dir, args.encode_images, device)
 
     print("\n{:36s} {:>9s} {:>10s} {:>7s} | {:>9s} {:>10s} {:>7s} | {}".format(
         "metric", "ours mean", "ref mean", "ratio", "ours smp", "ref smp", "ratio", "values (mean; sampled)"))
@@ -267,6 +300,9 @@ def main():
             difference, verdict = agreement(our_scores, their_scores)
             verdicts.append("{} (max |diff| {:.2g})".format(verdict, difference))
         print("{:36s} {} {} {} | {} {} {} | {}".format(metric, *row, "; ".join(verdicts)))
+    print("encoding {} images on {}: {:.0f} images/s (encode_batch_size {}); rendering them on the CPU: {:.0f} "
+          "images/s".format(args.encode_images, device, encode_rate, evaluate.evaluation_runtime(
+              device=str(device)).encode_batch_size, render_rate))
     # The totals and their ratio cover the study's protocol only.
     if not any(metric in METRICS for metric in metrics):
         return
