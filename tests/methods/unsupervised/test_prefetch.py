@@ -62,6 +62,10 @@ def _prefetch_threads():
                                       "factor_vae.gamma = 10.", "discriminator.discriminator_fn = @fc_discriminator",
                                       "discriminator_optimizer.optimizer_fn = @AdamOptimizer"]),
     (train_weak_lib.train_with_gin, WEAK_GIN, []),  # its own sample_batch (pairs), called in the thread
+    (train.train_with_gin, TEST_GIN, ["dataset.name = 'dsprites_procedural'", "model.model = @composer()",
+                                      "held_out.split = 'shape2tx'"]),  # triplets of the training side
+    # Best-checkpoint selection draws its own batches in the main thread while the thread draws ahead.
+    (train.train_with_gin, TEST_GIN, ["model_selection.every_steps = 4", "model_selection.num_batches = 2"]),
 ])
 def test_prefetch_gives_bitwise_the_parameters_and_results_of_drawing_in_the_loop(tmp_path, trainer, gin_file, extra):
     for depth in (0, 3):
