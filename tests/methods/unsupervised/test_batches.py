@@ -165,3 +165,22 @@ def test_training_with_the_image_set_on_the_device_equals_training_from_the_host
         for key, value in states["host"]["model"].items():
             assert torch.equal(states[name]["model"][key], value), (name, key)
         assert states[name]["rng"]["numpy_data"] == states["host"]["rng"]["numpy_data"]
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device (the CPU tests above cover the logic)")
+@pytest.mark.parametrize("on_device", [False, True])
+def test_on_cuda_prefetched_batches_are_the_batches_drawn_in_the_loop(on_device):
+    from dlib_torch.methods.unsupervised import prefetch
+    dataset = _dsprites([1, 2, 4, 5])
+    model, device = _Model(True), torch.device("cuda")
+    device_images = batches.choose_device_images(True, model, dataset, device) if on_device else None
+    source = batches.BatchSource(model, dataset, 8, device, device_images)
+    prefetched_state, loop_state = np.random.RandomState(1), np.random.RandomState(1)
+    with prefetch.batch_stream(source, prefetched_state, 3) as stream:
+        for _ in range(6):
+            factors, observations = stream.next()
+            expected_factors, expected = batches.model_batch(model, dataset, 8, loop_state, device)
+            assert observations.device.type == "cuda" and torch.equal(observations, expected)
+            assert torch.equal(factors, expected_factors)
+            a, b = prefetched_state.get_state(), loop_state.get_state()
+            assert np.array_equal(a[1], b[1]) and a[2:] == b[2:]
