@@ -59,6 +59,7 @@ class Prefetcher:
         self._thread_state.set_state(random_state.get_state())
         self._queue = queue.Queue(maxsize=depth)
         self._stop = threading.Event()
+        self._error = None
         self._stream = torch.cuda.Stream(source.device) if source.device.type == "cuda" else None
         self._thread = threading.Thread(target=self._run, name="dtl-prefetch", daemon=True)
 
@@ -72,9 +73,12 @@ class Prefetcher:
 
     def next(self):
         """The next batch, on the device; raises what the thread raised."""
+        if self._error is not None:  # the thread has ended
+            raise self._error
         started = time.perf_counter()
         batch, state, copied, error = self._queue.get()
         if error is not None:
+            self._error = error
             raise error
         if copied is not None:
             stream = torch.cuda.current_stream(self.source.device)

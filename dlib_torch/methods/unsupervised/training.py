@@ -36,6 +36,8 @@ from dlib_torch.utils.errors import UserError
 model_batch = batches.model_batch
 sample_batch = batches.sample_batch
 
+MAX_PREFETCH_BATCHES = 64  # training_runtime.prefetch_batches' upper bound: each batch waits in memory
+
 
 class TrainingDivergedError(UserError):
     """The loss became NaN or infinite; the last good checkpoint is kept."""
@@ -76,9 +78,6 @@ def training_runtime(device="auto", checkpoint_every_steps=5000, checkpoint_ever
                  lambda name, value: validation.check_int(name, value, minimum=0, maximum=MAX_PREFETCH_BATCHES),
                  "an integer >= 0 and <= {}".format(MAX_PREFETCH_BATCHES)),
         _auto_or("training_runtime.data_on_device", data_on_device, validation.check_bool, "True or False"))
-
-
-MAX_PREFETCH_BATCHES = 64
 
 
 def _auto_or(name, value, check, allowed):

@@ -155,10 +155,12 @@ def test_the_callers_random_state_follows_the_batches_consumed_not_those_drawn_a
 
 def test_a_failing_draw_in_the_thread_is_raised_in_the_main_thread_with_its_message():
     source = _CountingSource(fail_at=3)
-    with pytest.raises(UserError, match=r"^data file damaged at draw 3$"):
-        with prefetch.batch_stream(source, np.random.RandomState(0), 2) as stream:
+    with prefetch.batch_stream(source, np.random.RandomState(0), 2) as stream:
+        with pytest.raises(UserError, match=r"^data file damaged at draw 3$"):
             for _ in range(10):
                 stream.next()
+        with pytest.raises(UserError, match=r"^data file damaged at draw 3$"):  # again, without waiting forever
+            stream.next()
     assert source.batches_taken == 2
     assert not _prefetch_threads()
 
