@@ -1,5 +1,6 @@
 """Tests of dlib_torch/methods/unsupervised/prefetch.py: batches drawn ahead in a thread change no result, a
 checkpoint holds the data stream as of the next batch consumed, errors and shutdown are clean."""
+import json
 import os
 import re
 import signal
@@ -47,7 +48,6 @@ def _assert_bitwise_equal(a, b):
 
 
 def _results(model_dir):
-    import json
     with open(os.path.join(model_dir, "results", "json", "train_results.json")) as f:
         return json.load(f)
 
