@@ -43,6 +43,7 @@ from dlib_torch.utils import allocator
 from dlib_torch.utils import device as device_lib
 from dlib_torch.utils import exported_modules
 from dlib_torch.utils import reference_lib
+from gpu_utilisation import GpuUtilisation  # benchmarks/gpu_utilisation.py, beside this script
 
 DISCRETIZER = {"discretizer.discretizer_fn": "@histogram_discretizer", "discretizer.num_bins": 20}
 # The study's metric configurations (configs/studies/unsupervised_study_v1/metric_configs, the reference's
@@ -220,8 +221,9 @@ def floor_seconds(work_dir, num_rows, device):
 
 
 def encoding_rate(work_dir, num_images, device):
-    """(images/s of rendering, images/s of encoding on `device`) for `num_images` distinct procedural images in
-    the code cache's batches (evaluation_runtime.encode_batch_size), after one untimed warm-up batch."""
+    """(images/s of rendering, images/s of encoding on `device`, the GPU's utilisation while encoding) for
+    `num_images` distinct procedural images in the code cache's batches (evaluation_runtime.encode_batch_size),
+    after one untimed warm-up batch."""
     device = device_lib.select_device(device)
     module = exported_modules.load(exported_modules.exported_path(os.path.join(work_dir, "postprocessed", "mean"),
                                                                   exported_modules.REPRESENTATION), device)
@@ -233,9 +235,11 @@ def encoding_rate(work_dir, num_images, device):
     images = data.sample_observations_from_factors(data.sample_factors(num_images, random_state), random_state)
     render_seconds = time.perf_counter() - start
     encode(images[:runtime.encode_batch_size])
-    start = time.perf_counter()
-    encode(images)  # returns numpy arrays: the device work has finished
-    return num_images / render_seconds, num_images / (time.perf_counter() - start)
+    with GpuUtilisation(device) as gpu:
+        start = time.perf_counter()
+        encode(images)  # returns numpy arrays: the device work has finished
+        seconds = time.perf_counter() - start
+    return num_images / render_seconds, num_images / seconds, gpu.text()
 
 
 def agreement(ours, reference):
@@ -282,7 +286,7 @@ def main():
         (statistics,) = code_cache.cache_statistics()
         theirs = run_reference(reference, work_dir, metrics, args.scale)
         floor = floor_seconds(work_dir, statistics["rows_encoded"], device)
-        render_rate, encode_rate = encoding_rate(work_dir, args.encode_images, device)
+        render_rate, encode_rate, utilisation = encoding_rate(work_dir, args.encode_images, device)
 
     print("\n{:36s} {:>9s} {:>10s} {:>7s} | {:>9s} {:>10s} {:>7s} | {}".format(
         "metric", "ours mean", "ref mean", "ratio", "ours smp", "ref smp", "ratio", "values (mean; sampled)"))
@@ -300,9 +304,9 @@ def main():
             difference, verdict = agreement(our_scores, their_scores)
             verdicts.append("{} (max |diff| {:.2g})".format(verdict, difference))
         print("{:36s} {} {} {} | {} {} {} | {}".format(metric, *row, "; ".join(verdicts)))
-    print("encoding {} images on {}: {:.0f} images/s (encode_batch_size {}); rendering them on the CPU: {:.0f} "
-          "images/s".format(args.encode_images, device, encode_rate, evaluate.evaluation_runtime(
-              device=str(device)).encode_batch_size, render_rate))
+    print("encoding {} images on {}: {:.0f} images/s (encode_batch_size {}; GPU utilisation {}); rendering them "
+          "on the CPU: {:.0f} images/s".format(args.encode_images, device, encode_rate, evaluate.evaluation_runtime(
+              device=str(device)).encode_batch_size, utilisation, render_rate))
     # The totals and their ratio cover the study's protocol only.
     if not any(metric in METRICS for metric in metrics):
         return
