@@ -132,7 +132,7 @@ class BatchSource:
         self.model, self.dataset, self.batch_size = model, dataset, batch_size
         self.device = torch.device(device)
         self.device_images = device_images
-        self.wait_seconds = 0.0  # time the training loop waited for batches (prefetch.py and `draw` add to it)
+        self.wait_seconds = 0.0  # time the loop waited for batches (the streams of prefetch.py add to it)
         self.batches_taken = 0
 
     def draw(self, random_state):
