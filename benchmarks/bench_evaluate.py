@@ -1,6 +1,7 @@
 """Speed of the study's evaluation protocol: dlib_torch (code cache + our metrics) against disentanglement_lib.
 
-    python benchmarks/bench_evaluate.py [--scale=1.0] [--metrics=mig,dci,...] [--reference_dir=DIR]
+    python benchmarks/bench_evaluate.py [--scale=1.0] [--metrics=mig,dci,...] [--reference_dir=DIR] [--device=cpu]
+                                        [--mode=parity|fast]
 
 On the same inputs (procedural dSprites, 737,280 images, and an untrained `conv_encoder` with 10 latents
 made by the real dtl_train with one training step (`model.training_steps = 1`, the least it takes) and a fixed seed, postprocessed to the mean and the
@@ -17,7 +18,12 @@ them; tests/evaluation/metrics/test_unified_scores.py shows equality with seeded
 It prints each metric's time on both sides and the largest difference between their values: "equal" within
 1e-6, "close" within 0.05 (expected where the two sides draw different randomness: the sampled noise, and the
 reference's unseeded gradient-boosted trees), else "DIFFER". Then the totals, their ratio (target >= 3), and
-the floor: the time to render and encode once every distinct observation our run encoded.
+the floor: the time to render and encode once every distinct observation our run encoded, and that encoding's
+images/s. `--device` (cpu, cuda, auto) is our side's `evaluation_runtime.device`: where the cache encodes (and
+where the encoder is trained for its one step); the reference side always encodes on the CPU.
+`--mode=fast` runs our side in the fast evaluation mode (`evaluation_runtime.mode = 'fast'`; target: the
+protocol's total >= 15x the reference's), then in parity mode on the same inputs, and prints per metric both
+times and the largest |fast - parity| of each kind of score.
 `--scale` multiplies every sample size (num_train, num_eval, num_test, num_variance_estimate) for a quick run;
 the full protocol (--scale=1) takes about 30 minutes on 2 cores, 25 of them in the reference.
 """
@@ -38,8 +44,10 @@ from dlib_torch.evaluation import evaluate
 from dlib_torch.methods.unsupervised import train
 from dlib_torch.postprocessing import postprocess
 from dlib_torch.utils import allocator
+from dlib_torch.utils import device as device_lib
 from dlib_torch.utils import exported_modules
 from dlib_torch.utils import reference_lib
+from gpu_utilisation import GpuUtilisation  # benchmarks/gpu_utilisation.py, beside this script
 
 DISCRETIZER = {"discretizer.discretizer_fn": "@histogram_discretizer", "discretizer.num_bins": 20}
 # The study's metric configurations (configs/studies/unsupervised_study_v1/metric_configs, the reference's
@@ -114,10 +122,10 @@ def gin_value(value):
     return value if isinstance(value, str) else repr(value)
 
 
-def make_representations(work_dir):
+def make_representations(work_dir, device):
     """Trains one step (dtl_train refuses 0) to get a seeded conv encoder; postprocesses it to mean and sampled."""
     model_dir = os.path.join(work_dir, "model")
-    train.train_with_gin(model_dir, False, [], [
+    train.train_with_gin(model_dir, False, [], ["training_runtime.device = '{}'".format(device),
         "dataset.name = 'dsprites_procedural'", "model.model = @vae()", "vae.beta = 1.",
         "encoder.encoder_fn = @conv_encoder", "decoder.decoder_fn = @deconv_decoder", "encoder.num_latent = 10",
         "reconstruction_loss.loss_fn = @bernoulli_loss", "vae_optimizer.optimizer_fn = @vae/AdamOptimizer",
@@ -128,7 +136,7 @@ def make_representations(work_dir):
             "postprocess.random_seed = 0", "postprocess.name = '{}'".format(name)])
 
 
-def run_ours(work_dir, metrics, scale, gbt_implementation, mode="parity", sklearn_version="installed"):
+def run_ours(work_dir, metrics, scale, gbt_implementation, device, mode="parity", sklearn_version="installed"):
     """{(representation, metric): (seconds, scores)} from evaluate_with_gin, in one process."""
     code_cache.clear()
     outcome = {}
@@ -140,6 +148,7 @@ def run_ours(work_dir, metrics, scale, gbt_implementation, mode="parity", sklear
                         "evaluation.name = '{}'".format(metric),
                         "sklearn_defaults.version = '{}'".format(sklearn_version),
                         "gradient_boosting_classifier.implementation = '{}'".format(gbt_implementation),
+                        "evaluation_runtime.device = '{}'".format(device),
                         "evaluation_runtime.mode = '{}'".format(mode)]
             bindings += ["{}.{} = {}".format(gin_name, key, gin_value(value))
                          for key, value in scaled(metric, scale).items()]
@@ -198,19 +207,45 @@ def run_reference(reference, work_dir, metrics, scale):
     return outcome
 
 
-def floor_seconds(work_dir, num_rows):
-    """Seconds to render and encode `num_rows` distinct observations once, in the cache's large batches."""
+def floor_seconds(work_dir, num_rows, device):
+    """Seconds to render and encode `num_rows` distinct observations once, in the cache's large batches, on
+    `device` (our side's evaluation_runtime.device)."""
+    device = device_lib.select_device(device)
     module = exported_modules.load(exported_modules.exported_path(os.path.join(work_dir, "postprocessed", "mean"),
-                                                                  exported_modules.REPRESENTATION))
+                                                                  exported_modules.REPRESENTATION), device)
     data = dsprites_procedural.ProceduralDSprites()
-    runtime = evaluate.evaluation_runtime()
-    cache = code_cache.CodeCache(data, code_cache.gaussian_encoder_function(module, torch.device("cpu"),
+    runtime = evaluate.evaluation_runtime(device=str(device))
+    cache = code_cache.CodeCache(data, code_cache.gaussian_encoder_function(module, device,
                                                                             runtime.encode_batch_size),
                                  runtime.encode_batch_size, fill_grid_fraction=None)
     rows = np.sort(np.random.RandomState(0).permutation(cache.num_rows)[:num_rows])
     start = time.perf_counter()
     cache.encode_rows(rows)
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
     return time.perf_counter() - start
+
+
+def encoding_rate(work_dir, num_images, device):
+    """(images/s of rendering, images/s of encoding on `device`, the GPU's utilisation while encoding) for
+    `num_images` distinct procedural images in the code cache's batches (evaluation_runtime.encode_batch_size),
+    after one untimed warm-up batch."""
+    device = device_lib.select_device(device)
+    module = exported_modules.load(exported_modules.exported_path(os.path.join(work_dir, "postprocessed", "mean"),
+                                                                  exported_modules.REPRESENTATION), device)
+    data = dsprites_procedural.ProceduralDSprites()
+    runtime = evaluate.evaluation_runtime(device=str(device))
+    encode = code_cache.gaussian_encoder_function(module, device, runtime.encode_batch_size)
+    random_state = np.random.RandomState(0)
+    start = time.perf_counter()
+    images = data.sample_observations_from_factors(data.sample_factors(num_images, random_state), random_state)
+    render_seconds = time.perf_counter() - start
+    encode(images[:runtime.encode_batch_size])
+    with GpuUtilisation(device) as gpu:
+        start = time.perf_counter()
+        encode(images)  # returns numpy arrays: the device work has finished
+        seconds = time.perf_counter() - start
+    return num_images / render_seconds, num_images / seconds, gpu.text()
 
 
 def agreement(ours, reference):
@@ -235,8 +270,8 @@ def print_deviations(metrics, fast, parity):
             for key, value in parity_scores.items():
                 if key in ("elapsed_time", "uuid") or not isinstance(value, (int, float)):
                     continue
-                group = key.split(":")[-1] if "accuracy" in key else key
-                group = "accuracies" if "accuracy" in group else group
+                group = ("train accuracies" if "train_accuracy" in key else
+                         "test accuracies" if "test_accuracy" in key else key)
                 groups[group] = max(groups.get(group, 0.), abs(float(fast_scores[key]) - float(value)))
             print("{:36s} {:8s} {:8.1f} {:8.1f} {:7.2f}  {}".format(
                 metric, representation, fast_seconds, parity_seconds, parity_seconds / fast_seconds,
@@ -257,6 +292,9 @@ def main():
                         help="our side's evaluation_runtime.mode; 'fast' also runs parity mode, for the deviations")
     parser.add_argument("--sklearn_defaults", default="installed", choices=["installed", "0.20"],
                         help="our side's sklearn_defaults.version (the reference runs under the installed one)")
+    parser.add_argument("--device", default="cpu", help="our side's evaluation_runtime.device: cpu, cuda or auto")
+    parser.add_argument("--encode_images", type=int, default=8192,
+                        help="distinct images whose encoding rate is measured on --device")
     args = parser.parse_args()
     allocator.keep_freed_memory()  # as dtl_evaluate does at start; both sides run in this process
     os.environ["PYTHONWARNINGS"] = "ignore"  # scikit-learn's convergence warnings, also in worker processes
@@ -268,18 +306,24 @@ def main():
 
     reference = load_reference(args.reference_dir)
     with tempfile.TemporaryDirectory() as work_dir:
+        device = device_lib.select_device(args.device)
         print("Inputs: dsprites_procedural ({} images), untrained conv_encoder (seed 0, 10 latents); scale {}; "
-              "torch threads {}, {} CPUs; our boosted trees: {}".format(ground_truth_data.factor_grid_size(
-                  dsprites_procedural.ProceduralDSprites()), args.scale, torch.get_num_threads(), os.cpu_count(),
-                  args.gbt_implementation))
-        make_representations(work_dir)
-        ours = run_ours(work_dir, metrics, args.scale, args.gbt_implementation, args.mode, args.sklearn_defaults)
+              "torch threads {}, {} CPUs; our boosted trees: {}; our device: {}; our mode: {}".format(
+                  ground_truth_data.factor_grid_size(dsprites_procedural.ProceduralDSprites()), args.scale,
+                  torch.get_num_threads(), os.cpu_count(), args.gbt_implementation,
+                  "{} ({})".format(device, torch.cuda.get_device_name(device)) if device.type == "cuda" else device,
+                  args.mode))
+        make_representations(work_dir, device)
+        ours = run_ours(work_dir, metrics, args.scale, args.gbt_implementation, device, args.mode,
+                        args.sklearn_defaults)
         (statistics,) = code_cache.cache_statistics()
         parity = None
         if args.mode == "fast":
-            parity = run_ours(work_dir, metrics, args.scale, args.gbt_implementation, "parity", args.sklearn_defaults)
+            parity = run_ours(work_dir, metrics, args.scale, args.gbt_implementation, device, "parity",
+                              args.sklearn_defaults)
         theirs = run_reference(reference, work_dir, metrics, args.scale)
-        floor = floor_seconds(work_dir, statistics["rows_encoded"])
+        floor = floor_seconds(work_dir, statistics["rows_encoded"], device)
+        render_rate, encode_rate, utilisation = encoding_rate(work_dir, args.encode_images, device)
 
     print("\n{:36s} {:>9s} {:>10s} {:>7s} | {:>9s} {:>10s} {:>7s} | {}".format(
         "metric", "ours mean", "ref mean", "ratio", "ours smp", "ref smp", "ratio", "values (mean; sampled)"))
@@ -299,13 +343,20 @@ def main():
         print("{:36s} {} {} {} | {} {} {} | {}".format(metric, *row, "; ".join(verdicts)))
     if parity is not None:
         print_deviations(metrics, ours, parity)
+    print("encoding {} images on {}: {:.0f} images/s (encode_batch_size {}; GPU utilisation {}); rendering them "
+          "on the CPU: {:.0f} images/s".format(args.encode_images, device, encode_rate, evaluate.evaluation_runtime(
+              device=str(device)).encode_batch_size, utilisation, render_rate))
     # The totals and their ratio cover the study's protocol only.
     if not any(metric in METRICS for metric in metrics):
         return
     our_total = sum(seconds for (_, metric), (seconds, _) in ours.items() if metric in METRICS)
     their_total = sum(seconds for (_, metric), (seconds, _) in theirs.items() if metric in METRICS)
-    print("\ntotal: ours {:.1f} s, reference {:.1f} s, reference / ours = {:.2f} (target >= 3)".format(
-        our_total, their_total, their_total / our_total))
+    print("\ntotal: ours ({} mode) {:.1f} s, reference {:.1f} s, reference / ours = {:.2f} (target >= {})".format(
+        args.mode, our_total, their_total, their_total / our_total, 15 if args.mode == "fast" else 3))
+    if parity is not None:
+        parity_total = sum(seconds for (_, metric), (seconds, _) in parity.items() if metric in METRICS)
+        print("parity mode in the same run: {:.1f} s, reference / parity = {:.2f}; parity / fast = {:.2f}".format(
+            parity_total, their_total / parity_total, parity_total / our_total))
     print("code cache: {rows_encoded} distinct observations encoded in {encoder_calls} encoder calls for "
           "{rows_looked_up} codes looked up".format(**statistics))
     print("floor: encoding those {} observations once takes {:.1f} s ({:.0f} % of our total); the whole grid would "

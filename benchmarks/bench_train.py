@@ -2,7 +2,8 @@
 
     python benchmarks/bench_train.py [--steps=200] [--warmup=20] [--rounds=3] [--batch_size=64]
                                      [--model=vae] [--architecture=conv] [--dataset=dsprites_procedural]
-                                     [--device=auto] [--threads=N] [--compile]
+                                     [--device=cpu|cuda|auto] [--prefetch_batches=2] [--data_on_device=auto]
+                                     [--threads=N]
 
 The real loop is `train.training_loop` as `dtl_train` runs it: i.i.d. sampling from the data set, forward,
 losses, backward, optimizer steps, scalars kept for the reports, NaN checks, signal checks, progress reports
@@ -14,8 +15,12 @@ rounds' ratios (the headline; target >= 0.95) and the ratio of the best rounds, 
 --model=group_vae_argmax (weakly supervised) and --model=s2_vae (semi-supervised) compare the same way: their
 real loop draws pairs, or unlabelled batches plus labelled rows, as dtl_train_{weakly,semi}_supervised do; the
 bare loop reuses one such batch. Both models see 2 x batch_size images per iteration.
-With --compile the real loop runs with `training_runtime.compile = True` (the bare loop stays eager: the
-target is compiled dtl_train >= 1.3x the bare eager loop); the warm-up, which compiles, is timed apart.
+The real loop runs twice per round: batches drawn in the loop (training_runtime.prefetch_batches = 0) and drawn
+ahead by the prefetch thread (--prefetch_batches; pinned memory and a non-blocking copy on CUDA). For each it
+prints the data cost per step: the time the loop waited for its batch. --data_on_device (auto/true/false) holds
+the data set's whole image array on the device (data sets with stored images only; 'auto': on CUDA when it
+fits). On CUDA it also prints the GPU's utilisation during each loop (torch.cuda.utilization with pynvml, else
+nvidia-smi sampled in a thread, else 'not available'). Ratio targets: >= 0.95 on the CPU, >= 0.97 on CUDA.
 """
 import argparse
 import resource
@@ -31,10 +36,13 @@ from dlib_torch.data.ground_truth import named_data
 from dlib_torch.methods.weak import weak_vae  # pylint: disable=unused-import (registers the weak models)
 from dlib_torch.methods.semi_supervised import semi_supervised_utils
 from dlib_torch.methods.semi_supervised import semi_supervised_vae
+from dlib_torch.methods.unsupervised import batches
 from dlib_torch.methods.unsupervised import train
 from dlib_torch.methods.unsupervised import training_log
 from dlib_torch.utils import allocator
 from dlib_torch.utils import device as device_lib
+from dlib_torch.utils.errors import ConfigError
+from gpu_utilisation import GpuUtilisation  # benchmarks/gpu_utilisation.py, beside this script
 
 MODELS = {
     "vae": ["model.model = @vae()", "vae.beta = 1."],
@@ -83,10 +91,14 @@ def build(args):
     return model, model.make_optimizers(), dataset, device
 
 
-def time_real_loop(model, optimizers, dataset, random_state, args, device, model_dir, start_step, steps):
+def time_real_loop(model, optimizers, dataset, random_state, args, device, model_dir, start_step, steps, source,
+                   prefetch_batches):
     """(Iterations/s of `steps` iterations of the real loop without its checkpoint write, the global step
-    reached, the seconds that write took)."""
-    runtime = train.training_runtime()
+    reached, the seconds that write took, the seconds per step the loop waited for its batch)."""
+    runtime = train.RuntimeSettings(device=str(device), checkpoint_every_steps=5000, checkpoint_every_minutes=10.0,
+                                    log_every_steps=100, prefetch_batches=prefetch_batches,
+                                    data_on_device=source.device_images is not None)
+    waited_before, taken_before = source.wait_seconds, source.batches_taken
     end_step = start_step + steps * model.global_step_increment
     log = training_log.TrainingLog(model_dir, end_step, start_step, use_bar=False)
     checkpoint_seconds = []
@@ -100,11 +112,12 @@ def time_real_loop(model, optimizers, dataset, random_state, args, device, model
     _synchronize(device)
     start = time.perf_counter()
     end_step = train.training_loop(model, optimizers, dataset, random_state, args.batch_size, end_step,
-                                   start_step, device, runtime, log, save)
+                                   start_step, device, runtime, log, save, batch_source=source)
     _synchronize(device)
     elapsed = time.perf_counter() - start
     log.close()
-    return steps / (elapsed - sum(checkpoint_seconds)), end_step, sum(checkpoint_seconds)
+    wait_per_step = (source.wait_seconds - waited_before) / max(1, source.batches_taken - taken_before)
+    return steps / (elapsed - sum(checkpoint_seconds)), end_step, sum(checkpoint_seconds), wait_per_step
 
 
 def time_bare_loop(model, optimizers, factors, observations, device, start_step, steps):
@@ -124,61 +137,98 @@ def _synchronize(device):
         torch.cuda.synchronize(device)
 
 
+def _data_on_device(text):
+    return {"auto": "auto", "true": True, "false": False}[text.lower()]
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=200, help="timed iterations per round and loop")
     parser.add_argument("--warmup", type=int, default=20, help="untimed iterations of each loop first")
-    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds of the two loops")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds of the loops")
     parser.add_argument("--batch_size", type=int, default=64)
     parser.add_argument("--model", choices=sorted(MODELS), default="vae")
     parser.add_argument("--architecture", choices=sorted(ARCHITECTURES), default="conv")
     parser.add_argument("--dataset", default="dsprites_procedural")
-    parser.add_argument("--device", default="auto")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto")
+    parser.add_argument("--prefetch_batches", type=int, default=batches.AUTO_PREFETCH_BATCHES,
+                        help="batches the prefetch thread draws ahead in the prefetching loop")
+    parser.add_argument("--data_on_device", type=_data_on_device, default="auto", help="auto, true or false")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
-    parser.add_argument("--compile", action="store_true", help="dtl_train's loop with training_runtime.compile")
     args = parser.parse_args(argv)
     allocator.keep_freed_memory()  # as every dtl_* command does at start
     if args.threads:
         torch.set_num_threads(args.threads)
 
     model, optimizers, dataset, device = build(args)
+    try:
+        batches.choose_prefetch(args.prefetch_batches, model, device)
+        variants = [("prefetch off", 0), ("prefetch {}".format(args.prefetch_batches), args.prefetch_batches)]
+    except ConfigError as e:
+        print("prefetch: {}".format(e))
+        variants = [("prefetch off", 0)]
+    try:
+        device_images = batches.choose_device_images(args.data_on_device, model, dataset, device)
+    except ConfigError as e:
+        parser.error(str(e))
+    source = batches.BatchSource(model, dataset, args.batch_size, device, device_images)
     random_state = np.random.RandomState(0)
-    factors, observations = train.model_batch(model, dataset, args.batch_size, random_state, device)
-    real, bare, checkpoint_seconds = [], [], []
+    factors, observations = source.draw(random_state)
+    real = {name: [] for name, _ in variants}
+    waits = {name: [] for name, _ in variants}
+    utilisation = {name: [] for name, _ in variants + [("bare", 0)]}
+    bare, checkpoint_seconds = [], []
+    gpu = GpuUtilisation(device)
+
+    def bare_round(step, steps):
+        with gpu:
+            speed = time_bare_loop(model, optimizers, factors, observations, device, step, steps)
+        utilisation["bare"].append(gpu.text())
+        return speed
+
     with tempfile.TemporaryDirectory() as model_dir:
-        warmup_start = time.perf_counter()
-        with train.compiled_model_fn(model, args.compile):
-            _, step, _ = time_real_loop(model, optimizers, dataset, random_state, args, device, model_dir, 0,
-                                        args.warmup)
-        warmup_seconds = time.perf_counter() - warmup_start
+        step = 0
+        for _, prefetch_batches in variants:
+            _, step, _, _ = time_real_loop(model, optimizers, dataset, random_state, args, device, model_dir, step,
+                                           args.warmup, source, prefetch_batches)
         time_bare_loop(model, optimizers, factors, observations, device, step, args.warmup)
         for round_index in range(args.rounds):
-            # Alternate which loop goes first, so that drift of the machine's speed favours neither.
+            # Alternate which loop goes first, so that drift of the machine's speed favours none.
             if round_index % 2:
-                bare.append(time_bare_loop(model, optimizers, factors, observations, device, step, args.steps))
-            with train.compiled_model_fn(model, args.compile):
-                speed, step, seconds = time_real_loop(model, optimizers, dataset, random_state, args, device,
-                                                      model_dir, step, args.steps)
-            real.append(speed)
-            checkpoint_seconds.append(seconds)
+                bare.append(bare_round(step, args.steps))
+            for name, prefetch_batches in (variants if round_index % 2 == 0 else variants[::-1]):
+                with gpu:
+                    speed, step, seconds, wait = time_real_loop(model, optimizers, dataset, random_state, args, device,
+                                                                model_dir, step, args.steps, source, prefetch_batches)
+                utilisation[name].append(gpu.text())
+                real[name].append(speed)
+                waits[name].append(wait)
+                checkpoint_seconds.append(seconds)
             if not round_index % 2:
-                bare.append(time_bare_loop(model, optimizers, factors, observations, device, step, args.steps))
+                bare.append(bare_round(step, args.steps))
     peak_rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-    print("model={} architecture={} dataset={} batch_size={} device={} threads={} steps={}x{} rounds "
-          "compile={}".format(args.model, args.architecture, args.dataset, args.batch_size, device,
-                              torch.get_num_threads(), args.steps, args.rounds, args.compile))
-    print("dtl_train loop : {:8.2f} iterations/s  {:9.1f} images/s  (rounds: {})".format(
-        max(real), max(real) * args.batch_size * IMAGES_PER_EXAMPLE.get(args.model, 1), ", ".join("{:.2f}".format(s) for s in real)))
-    print("bare loop      : {:8.2f} iterations/s  {:9.1f} images/s  (rounds: {})".format(
-        max(bare), max(bare) * args.batch_size * IMAGES_PER_EXAMPLE.get(args.model, 1), ", ".join("{:.2f}".format(s) for s in bare)))
-    print("ratio dtl_train/bare: median of the rounds' ratios {:.3f} (target >= 0.95); best rounds {:.3f}".format(
-        float(np.median(np.array(real) / np.array(bare))), max(real) / max(bare)))
+    images = args.batch_size * IMAGES_PER_EXAMPLE.get(args.model, 1)
+    target = 0.97 if device.type == "cuda" else 0.95
+    print("model={} architecture={} dataset={} batch_size={} device={}{} threads={} steps={}x{} rounds "
+          "data_on_device={}".format(
+              args.model, args.architecture, args.dataset, args.batch_size, device,
+              " ({})".format(torch.cuda.get_device_name(device)) if device.type == "cuda" else "",
+              torch.get_num_threads(), args.steps, args.rounds, source.device_images is not None))
+    for name, _ in variants:
+        print("dtl_train loop, {:13s}: {:8.2f} iterations/s  {:9.1f} images/s  (rounds: {})".format(
+            name, max(real[name]), max(real[name]) * images, ", ".join("{:.2f}".format(v) for v in real[name])))
+    print("bare loop                    : {:8.2f} iterations/s  {:9.1f} images/s  (rounds: {})".format(
+        max(bare), max(bare) * images, ", ".join("{:.2f}".format(v) for v in bare)))
+    for name, _ in variants:
+        print("ratio dtl_train ({})/bare: median of the rounds' ratios {:.3f} (target >= {}); best rounds "
+              "{:.3f}".format(name, float(np.median(np.array(real[name]) / np.array(bare))), target,
+                              max(real[name]) / max(bare)))
+    for name, _ in variants:
+        print("data cost per step, {:13s}: {:.3f} ms waited for the batch (median of the rounds; rounds: {})".format(
+            name, 1e3 * float(np.median(waits[name])), ", ".join("{:.3f}".format(1e3 * w) for w in waits[name])))
+    for name in utilisation:
+        print("GPU utilisation, {:16s}: {}".format(name, "; ".join(utilisation[name]) or "-"))
     print("checkpoint write: {:.3f} s (median; excluded above)".format(float(np.median(checkpoint_seconds))))
-    if args.compile:
-        extra = warmup_seconds - args.warmup / max(real)
-        print("compile: warm-up of {} iterations took {:.1f} s, about {:.1f} s more than at the compiled rate; "
-              "amortised over a 300,000-step run: {:.4f} % of its time".format(
-                  args.warmup, warmup_seconds, extra, 100 * extra / (extra + 300000 / max(real))))
     print("peak RSS: {:.0f} MiB".format(peak_rss_mib))
     return 0
 

@@ -11,6 +11,7 @@ from PIL import Image
 
 from dlib_torch.data.ground_truth import array_files
 from dlib_torch.data.ground_truth import dsprites_base
+from dlib_torch.data.ground_truth import ground_truth_data
 from dlib_torch.data.ground_truth import image_cache
 from dlib_torch.data.ground_truth import util
 from dlib_torch.utils.errors import UserError
@@ -85,6 +86,14 @@ class DSprites(dsprites_base.DSpritesBase):
     def images_from_all_factors(self, all_factors):
         rows = np.asarray(all_factors, dtype=np.int64) @ self.factor_bases
         return self.images.read(rows).astype(np.float32)
+
+    def image_table(self):
+        return ground_truth_data.ImageTable(self.images, 1., channel_axis=True)
+
+    def observation_rows(self, factors, random_state):
+        """Rows of the factors completed with uniformly drawn nuisance factors, as the observations draw them."""
+        return np.asarray(self.state_space.sample_all_factors(factors, random_state), dtype=np.int64) @ \
+            self.factor_bases
 
 
 def scream_path(data_dir=None):

@@ -4,8 +4,21 @@ A data set has discrete factors of variation, given as integer indices in [0, fa
 observations are float arrays (NHWC images in [0, 1]).
 """
 import abc
+import collections
 
 import numpy as np
+
+
+class ImageTable(collections.namedtuple("ImageTable", ["images", "divisor", "channel_axis"])):
+    """Observations that are rows of one uint8 image array, read as `images.read(rows)` (an ImageRows):
+    observation = float32(row) / float32(divisor), with a trailing channel axis added when `channel_axis`."""
+
+    def observations(self, rows):
+        """The float32 observations of `rows`, exactly as the data set's sample_observations_from_factors."""
+        images = self.images.read(rows)
+        if self.channel_axis:
+            images = images[..., None]
+        return images.astype(np.float32) / np.float32(self.divisor)
 
 
 class GroundTruthData(abc.ABC):
@@ -46,6 +59,17 @@ class GroundTruthData(abc.ABC):
     @abc.abstractmethod
     def sample_observations_from_factors(self, factors, random_state):
         """Samples a batch of observations X [num] + observation_shape given a batch of factors Y."""
+
+    def image_table(self):
+        """An ImageTable when every observation is one row of a stored uint8 image array, picked by
+        `observation_rows` (training may then hold the whole array on the GPU); None for data sets that render
+        or transform their images (the default)."""
+        return None
+
+    def observation_rows(self, factors, random_state):
+        """The rows of `image_table()` holding the observations of `factors`, drawing from `random_state`
+        exactly what sample_observations_from_factors draws (nuisance factors)."""
+        raise NotImplementedError("{} has no image table".format(type(self).__name__))
 
     def sample(self, num, random_state):
         """Samples a batch of factors Y and observations X."""

@@ -45,6 +45,12 @@ class ImageGridData(ground_truth_data.GroundTruthData):
     def sample_factors(self, num, random_state):
         return self.state_space.sample_latent_factors(num, random_state)
 
+    def image_table(self):
+        return ground_truth_data.ImageTable(self.images, 255., channel_axis=False)
+
+    def observation_rows(self, factors, random_state):
+        del random_state  # every factor is a latent factor: nothing to draw
+        return np.asarray(factors, dtype=np.int64) @ self.factor_bases
+
     def sample_observations_from_factors(self, factors, random_state):
-        rows = np.asarray(factors, dtype=np.int64) @ self.factor_bases
-        return self.images.read(rows).astype(np.float32) / np.float32(255.)
+        return self.image_table().observations(self.observation_rows(factors, random_state))

@@ -126,7 +126,12 @@ class SmallNORB(ground_truth_data.GroundTruthData):
     def sample_factors(self, num, random_state):
         return self.state_space.sample_latent_factors(num, random_state)
 
+    def image_table(self):
+        return ground_truth_data.ImageTable(self.images, 255., channel_axis=True)
+
+    def observation_rows(self, factors, random_state):
+        """Rows of the factors, the instance drawn at random for each (the nuisance factor)."""
+        return self.state_space.sample_all_factors(factors, random_state) @ self.factor_bases
+
     def sample_observations_from_factors(self, factors, random_state):
-        all_factors = self.state_space.sample_all_factors(factors, random_state)
-        rows = all_factors @ self.factor_bases
-        return self.images.read(rows)[..., None].astype(np.float32) / np.float32(255.)
+        return self.image_table().observations(self.observation_rows(factors, random_state))

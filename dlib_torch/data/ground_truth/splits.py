@@ -121,6 +121,12 @@ class HeldOutData(ground_truth_data.DataView):
                 self.split_name, self.side))
         return util.rows_to_factors(self._rows[random_state.randint(self._rows.size, size=num)], self._sizes)
 
+    def image_table(self):
+        return self.base.image_table()
+
+    def observation_rows(self, factors, random_state):
+        return self.base.observation_rows(factors, random_state)
+
     def all_factors(self):
         """Every combination on this side, [num_combinations, num_factors], in grid order."""
         return util.rows_to_factors(self._rows, self._sizes)

@@ -183,6 +183,8 @@ class BaseS2VAE(vae.BaseVAE):
 
     # Whether the VAE optimizer also trains the supervised loss's variables (the reference's var_list).
     train_supervised_variables = True
+    # sample_batch advances the checkpointed labelled position and reads train/eval mode: never prefetched.
+    sample_batch_uses_model_state = True
 
     def __init__(self, factor_sizes=None):
         super().__init__()

@@ -10,8 +10,10 @@ A model is an `nn.Module` that `train` drives through a few methods:
   global_step_increment                          how much one iteration advances the global step;
   needs_factors                                  whether model_fn takes the batch's factors;
   exported_modules()                             {file name in exported/: (module, example input)} (DESIGN §3);
-optionally sample_batch(dataset, batch_size, random_state, device) (its own batches) and input_directories
-(directories it reads, which the stage refuses as its output).
+optionally sample_batch(dataset, batch_size, random_state, device) (its own batches; called in a background
+thread when batches are prefetched, so it must depend only on its arguments, unless the model sets
+sample_batch_uses_model_state = True) and input_directories (directories it reads, which the stage refuses as
+its output).
 """
 import copy
 import os

@@ -9,16 +9,18 @@ import dataclasses
 import inspect
 import os
 import time
-from typing import Optional
+from typing import Optional, Union
 
 from absl import logging
 import gin
 import numpy as np
 import torch
 
+from dlib_torch.methods.unsupervised import batches
 from dlib_torch.methods.unsupervised import checkpoint
 from dlib_torch.methods.unsupervised import gaussian_encoder_model
 from dlib_torch.methods.unsupervised import model_selection
+from dlib_torch.methods.unsupervised import prefetch
 from dlib_torch.methods.unsupervised import preemption
 from dlib_torch.methods.unsupervised import training_log
 from dlib_torch.utils import device as device_lib
@@ -29,6 +31,12 @@ from dlib_torch.utils import validation
 from dlib_torch.utils.errors import ConfigError
 from dlib_torch.utils.errors import Preempted
 from dlib_torch.utils.errors import UserError
+
+# Drawing batches lives in batches.py; these names stay importable from here (and from train.py).
+model_batch = batches.model_batch
+sample_batch = batches.sample_batch
+
+MAX_PREFETCH_BATCHES = 64  # training_runtime.prefetch_batches' upper bound: each batch waits in memory
 
 
 class TrainingDivergedError(UserError):
@@ -43,16 +51,21 @@ class RuntimeSettings:
     checkpoint_every_minutes: float
     log_every_steps: int
     num_threads: Optional[int] = None
+    prefetch_batches: Union[int, str] = "auto"
+    data_on_device: Union[bool, str] = "auto"
 
 
 @gin.configurable("training_runtime")
 def training_runtime(device="auto", checkpoint_every_steps=5000, checkpoint_every_minutes=10.0,
-                     log_every_steps=100, num_threads=None):
+                     log_every_steps=100, num_threads=None, prefetch_batches="auto", data_on_device="auto"):
     """How a run executes, without changing its results: the device ('auto' = CUDA when available),
     checkpoints every `checkpoint_every_steps` global steps and every `checkpoint_every_minutes` minutes
-    (TF's default interval), a progress report every `log_every_steps` global steps (the reference's 100), and
+    (TF's default interval), a progress report every `log_every_steps` global steps (the reference's 100),
     `num_threads` CPU threads (None: what the process may use, see utils/threads.py; CPU results are bitwise
-    reproducible for a fixed thread count, so a resumed run keeps its checkpoint's count when it may).
+    reproducible for a fixed thread count, so a resumed run keeps its checkpoint's count when it may),
+    `prefetch_batches` batches drawn ahead by a background thread (0: off; 'auto': 2 on CUDA, 0 on the CPU;
+    see prefetch.py), and `data_on_device` (True, False or 'auto': on CUDA when the data set is a stored image
+    array taking at most half the free GPU memory) to hold the whole image set on the device (batches.py).
     """
     return RuntimeSettings(
         validation.check_string("training_runtime.device", device),
@@ -60,23 +73,43 @@ def training_runtime(device="auto", checkpoint_every_steps=5000, checkpoint_ever
         validation.check_float("training_runtime.checkpoint_every_minutes", checkpoint_every_minutes, minimum=0),
         validation.check_int("training_runtime.log_every_steps", log_every_steps, minimum=1),
         None if num_threads is None else validation.check_int("training_runtime.num_threads", num_threads,
-                                                              minimum=1))
+                                                              minimum=1),
+        _auto_or("training_runtime.prefetch_batches", prefetch_batches,
+                 lambda name, value: validation.check_int(name, value, minimum=0, maximum=MAX_PREFETCH_BATCHES),
+                 "an integer >= 0 and <= {}".format(MAX_PREFETCH_BATCHES)),
+        _auto_or("training_runtime.data_on_device", data_on_device, validation.check_bool, "True or False"))
+
+
+def _auto_or(name, value, check, allowed):
+    """'auto', or a value `check(name, value)` accepts; a refusal names both."""
+    if isinstance(value, str) and value == "auto":
+        return value
+    try:
+        return check(name, value)
+    except ConfigError:
+        raise ConfigError("{} = {!r} is not allowed; it must be 'auto' or {}".format(name, value, allowed)) from None
 
 
 def training_loop(model, model_optimizers, dataset, random_state, batch_size, training_steps, global_step, device,
-                  runtime, log, save_checkpoint, after_step=None):
+                  runtime, log, save_checkpoint, after_step=None, batch_source=None):
     """Trains until the global step reaches `training_steps`; returns the final global step.
 
     `after_step(model, previous_step, global_step)`, if given, runs after every step, before its checkpoint.
+    `batch_source` (default: host-side batches of `dataset`) is a batches.BatchSource; batches are drawn ahead
+    as `runtime.prefetch_batches` says, and `random_state` is always at the next batch the model consumes, so
+    `save_checkpoint` stores the stream an uninterrupted run continues with.
 
     Each iteration: sample a batch, forward, losses, backward, optimizer steps, then log and checkpoint
     when due. Scalars stay on the device between reports, so a GPU is not synchronised every step.
     """
+    if batch_source is None:
+        batch_source = batches.BatchSource(model, dataset, batch_size, device)
     pending_scalars = []  # (global step, stacked scalars) since the last report
     last_checkpoint_time = time.monotonic()
-    with preemption.PreemptionSignals() as signals:
+    with preemption.PreemptionSignals() as signals, prefetch.batch_stream(
+            batch_source, random_state, batches.choose_prefetch(runtime.prefetch_batches, model, device)) as stream:
         while global_step < training_steps:
-            factors, observations = model_batch(model, dataset, batch_size, random_state, device)
+            factors, observations = stream.next()
             scalars = optimization_step(model, model_optimizers, observations, factors, global_step)
             pending_scalars.append((global_step, _stack_scalars(scalars)))
             previous_step, global_step = global_step, global_step + model.global_step_increment
@@ -119,8 +152,9 @@ def optimization_step(model, model_optimizers, observations, factors, global_ste
     return scalars
 
 
-def evaluate(model, dataset, random_state, batch_size, eval_steps, global_step, device):
-    """Averages the model's scalars over `eval_steps` fresh batches (the reference's final evaluation).
+def evaluate(model, dataset, random_state, batch_size, eval_steps, global_step, device, batch_source=None):
+    """Averages the model's scalars over `eval_steps` fresh batches (the reference's final evaluation), drawn
+    by `batch_source` when given (the same values as host-side batches).
 
     Returns the reference's keys (`loss`, `reconstruction_loss`, `elbo` (the ELBO, i.e. negated), `regularizer`,
     `kl_loss`, as the model reports them) and `global_step`.
@@ -129,7 +163,10 @@ def evaluate(model, dataset, random_state, batch_size, eval_steps, global_step, 
     totals, names = None, []
     with torch.no_grad():
         for _ in range(eval_steps):
-            factors, observations = model_batch(model, dataset, batch_size, random_state, device)
+            if batch_source is None:
+                factors, observations = model_batch(model, dataset, batch_size, random_state, device)
+            else:
+                factors, observations = batch_source.draw(random_state)
             _, scalars = model.model_fn(observations, global_step, factors=factors)
             names = list(scalars)
             batch_values = _stack_scalars(scalars).double()
@@ -140,25 +177,6 @@ def evaluate(model, dataset, random_state, batch_size, eval_steps, global_step, 
         results_dict = dict(zip(names, (totals / eval_steps).cpu().tolist()))
     results_dict["global_step"] = int(global_step)
     return results_dict
-
-
-def model_batch(model, dataset, batch_size, random_state, device):
-    """One training batch for `model`: its own `sample_batch(dataset, batch_size, random_state, device)` when it
-    has one (pairs, triplets, labels: what its model_fn takes as `factors`), else `sample_batch`."""
-    sampler = getattr(model, "sample_batch", None)
-    if sampler is not None:
-        return sampler(dataset, batch_size, random_state, device)
-    return sample_batch(dataset, batch_size, random_state, model.needs_factors, device)
-
-
-def sample_batch(dataset, batch_size, random_state, with_factors, device):
-    """Draws one i.i.d. batch: (factors as int64 tensor or None, observations as float32 NHWC tensor)."""
-    if with_factors:
-        factors, observations = dataset.sample(batch_size, random_state)
-        factors = torch.from_numpy(np.asarray(factors, dtype=np.int64)).to(device)
-    else:
-        factors, observations = None, dataset.sample_observations(batch_size, random_state)
-    return factors, torch.from_numpy(np.asarray(observations, dtype=np.float32)).to(device)
 
 
 def _stack_scalars(scalars):
@@ -250,6 +268,9 @@ def run_training(model_dir, overwrite, model, dataset, training_steps, batch_siz
     model.to(device)
     model_optimizers = model.make_optimizers()
     _check_model_runs(model, dataset, batch_size, device)
+    batches.choose_prefetch(runtime.prefetch_batches, model, device)  # refuses an impossible setting now
+    batch_source = batches.BatchSource(model, dataset, batch_size, device, batches.choose_device_images(
+        runtime.data_on_device, model, dataset, device))
 
     with output_dirs.claim(model_dir, "train", overwrite, inputs=inputs, keep_unfinished=True,
                            finished_ok=True) as claimed:
@@ -284,12 +305,12 @@ def run_training(model_dir, overwrite, model, dataset, training_steps, batch_siz
         best = None
         if selection is not None:
             best = model_selection.BestCheckpoint(
-                model_dir, selection, lambda rs: model_batch(model, dataset, batch_size, rs, device))
+                model_dir, selection, batch_source.draw)
         log = training_log.TrainingLog(model_dir, training_steps, global_step)
         try:
             global_step = training_loop(model, model_optimizers, dataset, train_random_state, batch_size,
                                         training_steps, global_step, device, runtime, log, save_checkpoint,
-                                        after_step=best.after_step if best else None)
+                                        after_step=best.after_step if best else None, batch_source=batch_source)
         finally:
             log.close()
 
@@ -300,7 +321,8 @@ def run_training(model_dir, overwrite, model, dataset, training_steps, batch_siz
         with preemption.PreemptionSignals() as signals:
             gaussian_encoder_model.export_as_torchscript(model.exported_modules(),
                                                          os.path.join(model_dir, "exported"))
-            results_dict = evaluate(model, dataset, eval_random_state, batch_size, eval_steps, global_step, device)
+            results_dict = evaluate(model, dataset, eval_random_state, batch_size, eval_steps, global_step, device,
+                                    batch_source)
             results_dict.update(selected)
             if signals.received is not None:
                 raise Preempted("received {} while exporting the trained model; the final checkpoint is saved, "
