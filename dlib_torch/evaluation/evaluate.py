@@ -83,9 +83,12 @@ def evaluation_runtime(device="auto", cache_codes=True, encode_batch_size=None, 
         one sweep (None: never).
       max_cache_megabytes: largest code cache kept in memory per model and data set.
       num_threads: CPU threads of torch and BLAS (None: what the process may use, see utils/threads.py).
-      mode: 'parity' (the reference's estimators) or 'fast' (histogram gradient boosting for DCI and the
-        boosted-tree downstream task, metrics/fast_estimators.py: scores deviate slightly; recorded as
-        `evaluation_config.evaluation_runtime.mode`).
+      mode: 'parity' (default: every step as the reference's code) or 'fast': the boosted trees of DCI and of
+        the boosted-tree downstream task grown by compiled loops (metrics/compiled_boosted_trees.py) and cached
+        codes encoded by a frozen TorchScript encoder (code_cache.optimized_encoder). Scores move only where
+        splits tie up to rounding and by the encoder's 1e-8 (benchmarks/bench_evaluate.py --mode=fast prints
+        the deviations); recorded as `evaluation_config.evaluation_runtime.mode`, so that an aggregate can keep
+        fast and parity numbers apart.
     """
     validation.check_choice("evaluation_runtime.mode", mode, metric_utils.EVALUATION_MODES)
     if encode_batch_size is None:

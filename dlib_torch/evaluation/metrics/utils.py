@@ -17,7 +17,7 @@ from sklearn import multiclass
 from sklearn import svm
 
 from dlib_torch.evaluation.metrics import boosted_trees
-from dlib_torch.evaluation.metrics import fast_estimators
+from dlib_torch.evaluation.metrics import newton_logistic_regression
 from dlib_torch.utils import progress
 from dlib_torch.utils.errors import ConfigError
 
@@ -182,8 +182,9 @@ _evaluation_mode = ["parity"]
 
 @contextlib.contextmanager
 def evaluation_mode(mode):
-    """Within the block, the estimators below are those of `mode`: "parity" (the reference's) or "fast"
-    (fast_estimators.py; a documented deviation). dtl_evaluate enters it with `evaluation_runtime.mode`."""
+    """Within the block, the estimators below are those of `mode`: "parity" (the reference's) or "fast" (the
+    same boosted trees grown by compiled loops, compiled_boosted_trees.py). dtl_evaluate enters it with
+    `evaluation_runtime.mode`."""
     if mode not in EVALUATION_MODES:
         raise ConfigError("evaluation mode {!r} is not allowed; it must be one of {}".format(
             mode, ", ".join(repr(m) for m in EVALUATION_MODES)))
@@ -213,7 +214,7 @@ def logistic_regression_cv(solver="sklearn"):
     """Logistic regression choosing C among 10 values by 5-fold (unshuffled) cross-validated accuracy.
 
     `solver = "newton_path"` (study defaults "0.20" only) solves the one-vs-rest model to tolerance with
-    warm-started Newton paths (fast_estimators.LogisticRegressionCV), about 3x faster. It is not part of the
+    warm-started Newton paths (newton_logistic_regression.LogisticRegressionCV), about 3x faster. It is not part of the
     fast mode: where scikit-learn's L-BFGS stops unconverged (100 iterations, unscaled codes of an untrained
     encoder), accuracies differed from parity by up to 0.8 (benchmarks/bench_evaluate.py --scale=0.05).
     """
@@ -221,7 +222,7 @@ def logistic_regression_cv(solver="sklearn"):
         raise ConfigError("logistic_regression_cv.solver is {!r}; valid values: {}".format(
             solver, ", ".join(repr(v) for v in LOGISTIC_REGRESSION_CV_SOLVERS)))
     if solver == "newton_path" and sklearn_defaults() == "0.20":
-        return fast_estimators.LogisticRegressionCV()
+        return newton_logistic_regression.LogisticRegressionCV()
     model = linear_model.LogisticRegressionCV(
         Cs=10, cv=model_selection.KFold(n_splits=5), scoring="accuracy",
         **_explicit_future_defaults(linear_model.LogisticRegressionCV, l1_ratios=(0.0,),

@@ -1,91 +1,16 @@
-"""Estimators of the fast evaluation mode (`evaluation_runtime.mode = 'fast'`), a documented deviation.
+"""Logistic regression CV by warm-started Newton paths (`logistic_regression_cv.solver = 'newton_path'`, opt-in).
 
-Parity mode grows scikit-learn's exact `GradientBoostingClassifier` (the reference's DCI importances and
-boosted-tree downstream task) and cross-validates `LogisticRegressionCV` one class, one fold and one C at a time.
-The fast mode keeps the model but not its exact fit: `HistGradientBoostingClassifier` with the same shape (100
-stages of depth-3 trees, learning rate 0.1, one sample per leaf at least) on 255 quantile bins per code, and
-DCI importances from the residuals' split gains. Also here, opt-in apart (`logistic_regression_cv.solver =
-'newton_path'`, not in the fast mode: it deviates where L-BFGS stops unconverged): logistic regression CV over
-the same 10 values of C and 5 unshuffled folds, one-vs-rest as the study, all classes of a fold solved together
-by Newton's method, warm-started from the previous C along the path.
-Scores move a little (measured in benchmarks/bench_evaluate.py --mode=fast); records carry
-`evaluation_config.evaluation_runtime.mode` so fast and parity numbers are never mixed silently.
+The study's `OneVsRestClassifier(LogisticRegressionCV(Cs=10, cv=KFold(5), scoring='accuracy'))` over the same
+10 values of C and 5 unshuffled folds, all classes of a fold solved together by Newton's method, each C
+warm-started from the previous one, to tolerance. It is not part of the fast evaluation mode: where
+scikit-learn's L-BFGS stops unconverged (100 iterations), the two optima differ and so can the accuracies.
 """
 import numpy as np
 from scipy import special
-from sklearn import ensemble
-import threadpoolctl
 
 # Newton on the regularised log-loss converges quadratically; these bound the work on separable data (large C).
 NEWTON_MAX_ITERATIONS = 50
 NEWTON_TOLERANCE = 1e-6
-
-
-class HistGradientBoostingClassifier(ensemble.HistGradientBoostingClassifier):
-    """Histogram gradient boosting shaped like scikit-learn's default `GradientBoostingClassifier`, with its
-    `feature_importances_`: the squared-error decrease of each split on the stage's residuals, summed over all
-    trees and normalised. (The trees' own Newton gains weigh confident samples' residuals up and made DCI
-    disentanglement 0.03 lower than parity on a noisy code; these residual gains are what scikit-learn sums.)"""
-
-    def __init__(self, random_state=None):
-        super().__init__(learning_rate=0.1, max_iter=100, max_depth=3, max_leaf_nodes=None, min_samples_leaf=1,
-                         l2_regularization=0.0, max_bins=255, early_stopping=False, random_state=random_state)
-
-    def fit(self, X, y, sample_weight=None):  # pylint: disable=invalid-name,arguments-differ (sklearn's names)
-        # One OpenMP thread: fits already run one per process (parallel.py), and on a busy machine OpenMP's
-        # spinning threads made a fit 40x slower (111 s against 2.6 s measured here).
-        with threadpoolctl.threadpool_limits(limits=1, user_api="openmp"):
-            super().fit(X, y, sample_weight=sample_weight)
-        self._training_data = (X, y)  # for feature_importances_, computed only if asked (DCI; not downstream)
-        self._importances = None
-        return self
-
-    @property
-    def feature_importances_(self):
-        if self._importances is None:
-            x, y = self._training_data
-            self._importances = residual_importances(self, np.asarray(x, dtype=np.float64), y)
-        return self._importances
-
-    def _raw_predict(self, X, n_threads=None):  # pylint: disable=invalid-name (sklearn's name)
-        with threadpoolctl.threadpool_limits(limits=1, user_api="openmp"):
-            return super()._raw_predict(X, n_threads=n_threads)
-
-
-def residual_importances(model, x, y):
-    """Normalised importances [D] of a fitted HistGradientBoostingClassifier: per split, the decrease of the
-    squared error of the negative gradients its stage fitted, (G_l^2 / n_l + G_r^2 / n_r - G^2 / n)."""
-    classes = np.searchsorted(model.classes_, np.asarray(y))
-    num_trees = model.n_trees_per_iteration_
-    targets = np.eye(len(model.classes_))[classes]
-    if num_trees == 1:
-        targets = targets[:, 1:]
-    raw = np.zeros((len(x), num_trees)) + np.asarray(model._baseline_prediction).reshape(1, -1)  # pylint: disable=protected-access
-    importances = np.zeros(x.shape[1])
-    rows = np.arange(len(x))
-    for stage in model._predictors:  # pylint: disable=protected-access (the fitted trees)
-        probabilities = special.expit(raw) if num_trees == 1 else special.softmax(raw, axis=1)
-        gradients = probabilities - targets
-        for k, tree in enumerate(stage):
-            nodes = tree.nodes
-            is_leaf = nodes["is_leaf"].astype(bool)
-            node, active = np.zeros(len(x), dtype=np.int64), np.ones(len(x), dtype=bool)
-            sums, counts = np.zeros(len(nodes)), np.zeros(len(nodes))
-            while active.any():  # each sample adds its gradient to every node on its path, root to leaf
-                sums += np.bincount(node[active], weights=gradients[active, k], minlength=len(nodes))
-                counts += np.bincount(node[active], minlength=len(nodes))
-                active &= ~is_leaf[node]
-                at = node[active]
-                go_left = x[rows[active], nodes["feature_idx"][at]] <= nodes["num_threshold"][at]
-                node[active] = np.where(go_left, nodes["left"][at], nodes["right"][at])
-            raw[:, k] += nodes["value"][node]
-            inner = np.flatnonzero(~is_leaf)
-            left, right = nodes["left"][inner], nodes["right"][inner]
-            decrease = (sums[left] ** 2 / counts[left] + sums[right] ** 2 / counts[right]
-                        - sums[inner] ** 2 / counts[inner])
-            np.add.at(importances, nodes["feature_idx"][inner], np.maximum(decrease, 0.))
-    total = importances.sum()
-    return importances / total if total > 0 else importances
 
 
 class LogisticRegressionCV:

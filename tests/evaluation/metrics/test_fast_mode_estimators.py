@@ -1,4 +1,4 @@
-"""The fast mode's estimators (compiled_boosted_trees.py, fast_estimators.py) agree with parity's."""
+"""The fast mode's estimators (compiled_boosted_trees.py, newton_logistic_regression.py) agree with parity's."""
 import numpy as np
 import pytest
 from sklearn import ensemble
@@ -8,7 +8,7 @@ from sklearn import multiclass
 
 from dlib_torch.evaluation.metrics import boosted_trees
 from dlib_torch.evaluation.metrics import compiled_boosted_trees
-from dlib_torch.evaluation.metrics import fast_estimators
+from dlib_torch.evaluation.metrics import newton_logistic_regression
 from dlib_torch.evaluation.metrics import utils
 
 
@@ -55,7 +55,7 @@ def test_compiled_trees_first_stage_equals_parity_and_two_classes_and_discrete_c
 
 def test_logistic_regression_cv_matches_the_studys_one_vs_rest_model():
     codes, factor = _codes(300)
-    fast = fast_estimators.LogisticRegressionCV().fit(codes, factor)
+    fast = newton_logistic_regression.LogisticRegressionCV().fit(codes, factor)
     study = multiclass.OneVsRestClassifier(linear_model.LogisticRegressionCV(
         Cs=10, cv=model_selection.KFold(n_splits=5), scoring="accuracy", max_iter=1000)).fit(codes, factor)
     np.testing.assert_array_equal(fast.C_, [estimator.C_[0] for estimator in study.estimators_])
@@ -66,9 +66,9 @@ def test_logistic_regression_cv_matches_the_studys_one_vs_rest_model():
 def test_logistic_regression_cv_two_classes_and_one_class():
     codes, factor = _codes(200)
     binary = factor % 2
-    fast = fast_estimators.LogisticRegressionCV().fit(codes, binary)
+    fast = newton_logistic_regression.LogisticRegressionCV().fit(codes, binary)
     assert fast.coef_.shape == (1, 4) and set(fast.predict(codes)) <= {0, 1}
-    constant = fast_estimators.LogisticRegressionCV().fit(codes, np.full(200, 3))
+    constant = newton_logistic_regression.LogisticRegressionCV().fit(codes, np.full(200, 3))
     assert set(constant.predict(codes)) == {3}
 
 
@@ -76,6 +76,6 @@ def test_estimators_follow_the_evaluation_mode():
     assert isinstance(utils.gradient_boosting_classifier(), utils.boosted_trees.GradientBoostingClassifier)
     with utils.evaluation_mode("fast"):
         assert isinstance(utils.gradient_boosting_classifier(), compiled_boosted_trees.GradientBoostingClassifier)
-        assert not isinstance(utils.logistic_regression_cv(), fast_estimators.LogisticRegressionCV)
+        assert not isinstance(utils.logistic_regression_cv(), newton_logistic_regression.LogisticRegressionCV)
     assert utils.current_evaluation_mode() == "parity"
-    assert isinstance(utils.logistic_regression_cv(solver="newton_path"), fast_estimators.LogisticRegressionCV)
+    assert isinstance(utils.logistic_regression_cv(solver="newton_path"), newton_logistic_regression.LogisticRegressionCV)
