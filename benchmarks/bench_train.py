@@ -1,6 +1,6 @@
 """Speed of dtl_train's training loop against a bare PyTorch loop of the same model and batch.
 
-    python benchmarks/bench_train.py [--steps=200] [--warmup=20] [--rounds=3] [--batch_size=64]
+    python benchmarks/bench_train.py [--steps=200] [--warmup=20] [--rounds=3] [--batch_size=64] [--compile]
                                      [--model=vae] [--architecture=conv] [--dataset=dsprites_procedural]
                                      [--device=cpu|cuda|auto] [--prefetch_batches=2] [--data_on_device=auto]
                                      [--threads=N]
@@ -21,6 +21,9 @@ prints the data cost per step: the time the loop waited for its batch. --data_on
 the data set's whole image array on the device (data sets with stored images only; 'auto': on CUDA when it
 fits). On CUDA it also prints the GPU's utilisation during each loop (torch.cuda.utilization with pynvml, else
 nvidia-smi sampled in a thread, else 'not available'). Ratio targets: >= 0.95 on the CPU, >= 0.97 on CUDA.
+--compile runs the real loop with its networks compiled (`training_runtime.compile = True`,
+training.compiled_networks) against the same eager bare loop (target >= 1.3); the warm-up, which compiles, is
+timed apart.
 """
 import argparse
 import resource
@@ -38,6 +41,7 @@ from dlib_torch.methods.semi_supervised import semi_supervised_utils
 from dlib_torch.methods.semi_supervised import semi_supervised_vae
 from dlib_torch.methods.unsupervised import batches
 from dlib_torch.methods.unsupervised import train
+from dlib_torch.methods.unsupervised import training
 from dlib_torch.methods.unsupervised import training_log
 from dlib_torch.utils import allocator
 from dlib_torch.utils import device as device_lib
@@ -155,6 +159,8 @@ def main(argv=None):
                         help="batches the prefetch thread draws ahead in the prefetching loop")
     parser.add_argument("--data_on_device", type=_data_on_device, default="auto", help="auto, true or false")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    parser.add_argument("--compile", action="store_true",
+                        help="the real loop with training_runtime.compile = True (the bare loop stays eager)")
     args = parser.parse_args(argv)
     allocator.keep_freed_memory()  # as every dtl_* command does at start
     if args.threads:
@@ -188,16 +194,19 @@ def main(argv=None):
 
     with tempfile.TemporaryDirectory() as model_dir:
         step = 0
+        warmup_start = time.perf_counter()
         for _, prefetch_batches in variants:
-            _, step, _, _ = time_real_loop(model, optimizers, dataset, random_state, args, device, model_dir, step,
-                                           args.warmup, source, prefetch_batches)
+            with training.compiled_networks(model, args.compile):
+                _, step, _, _ = time_real_loop(model, optimizers, dataset, random_state, args, device, model_dir,
+                                               step, args.warmup, source, prefetch_batches)
+        warmup_seconds = time.perf_counter() - warmup_start
         time_bare_loop(model, optimizers, factors, observations, device, step, args.warmup)
         for round_index in range(args.rounds):
             # Alternate which loop goes first, so that drift of the machine's speed favours none.
             if round_index % 2:
                 bare.append(bare_round(step, args.steps))
             for name, prefetch_batches in (variants if round_index % 2 == 0 else variants[::-1]):
-                with gpu:
+                with gpu, training.compiled_networks(model, args.compile):
                     speed, step, seconds, wait = time_real_loop(model, optimizers, dataset, random_state, args, device,
                                                                 model_dir, step, args.steps, source, prefetch_batches)
                 utilisation[name].append(gpu.text())
@@ -208,12 +217,14 @@ def main(argv=None):
                 bare.append(bare_round(step, args.steps))
     peak_rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     images = args.batch_size * IMAGES_PER_EXAMPLE.get(args.model, 1)
-    target = 0.97 if device.type == "cuda" else 0.95
+    target = 1.3 if args.compile else 0.97 if device.type == "cuda" else 0.95
     print("model={} architecture={} dataset={} batch_size={} device={}{} threads={} steps={}x{} rounds "
-          "data_on_device={}".format(
+          "data_on_device={} compile={}".format(
               args.model, args.architecture, args.dataset, args.batch_size, device,
               " ({})".format(torch.cuda.get_device_name(device)) if device.type == "cuda" else "",
-              torch.get_num_threads(), args.steps, args.rounds, source.device_images is not None))
+              torch.get_num_threads(), args.steps, args.rounds, source.device_images is not None, args.compile))
+    print("warm-up of the real loop ({} x {} iterations{}): {:.1f} s".format(
+        len(variants), args.warmup, ", compiling included" if args.compile else "", warmup_seconds))
     for name, _ in variants:
         print("dtl_train loop, {:13s}: {:8.2f} iterations/s  {:9.1f} images/s  (rounds: {})".format(
             name, max(real[name]), max(real[name]) * images, ", ".join("{:.2f}".format(v) for v in real[name])))

@@ -5,6 +5,7 @@ train.py (unsupervised and weakly supervised models) and of methods/semi_supervi
 seeds and data. It lives apart from train.py because each trainer registers its own gin `model` configurable,
 as in the reference, and two of them in one process would make `model.*` bindings ambiguous.
 """
+import contextlib
 import dataclasses
 import inspect
 import os
@@ -53,11 +54,13 @@ class RuntimeSettings:
     num_threads: Optional[int] = None
     prefetch_batches: Union[int, str] = "auto"
     data_on_device: Union[bool, str] = "auto"
+    compile: bool = False
 
 
 @gin.configurable("training_runtime")
 def training_runtime(device="auto", checkpoint_every_steps=5000, checkpoint_every_minutes=10.0,
-                     log_every_steps=100, num_threads=None, prefetch_batches="auto", data_on_device="auto"):
+                     log_every_steps=100, num_threads=None, prefetch_batches="auto", data_on_device="auto",
+                     compile=False):  # pylint: disable=redefined-builtin (the gin name)
     """How a run executes, without changing its results: the device ('auto' = CUDA when available),
     checkpoints every `checkpoint_every_steps` global steps and every `checkpoint_every_minutes` minutes
     (TF's default interval), a progress report every `log_every_steps` global steps (the reference's 100),
@@ -65,7 +68,8 @@ def training_runtime(device="auto", checkpoint_every_steps=5000, checkpoint_ever
     reproducible for a fixed thread count, so a resumed run keeps its checkpoint's count when it may),
     `prefetch_batches` batches drawn ahead by a background thread (0: off; 'auto': 2 on CUDA, 0 on the CPU;
     see prefetch.py), and `data_on_device` (True, False or 'auto': on CUDA when the data set is a stored image
-    array taking at most half the free GPU memory) to hold the whole image set on the device (batches.py).
+    array taking at most half the free GPU memory) to hold the whole image set on the device (batches.py),
+    and `compile`: the model's networks through `torch.compile` during the loop (see `compiled_networks`).
     """
     return RuntimeSettings(
         validation.check_string("training_runtime.device", device),
@@ -77,7 +81,33 @@ def training_runtime(device="auto", checkpoint_every_steps=5000, checkpoint_ever
         _auto_or("training_runtime.prefetch_batches", prefetch_batches,
                  lambda name, value: validation.check_int(name, value, minimum=0, maximum=MAX_PREFETCH_BATCHES),
                  "an integer >= 0 and <= {}".format(MAX_PREFETCH_BATCHES)),
-        _auto_or("training_runtime.data_on_device", data_on_device, validation.check_bool, "True or False"))
+        _auto_or("training_runtime.data_on_device", data_on_device, validation.check_bool, "True or False"),
+        validation.check_bool("training_runtime.compile", compile))
+
+
+@contextlib.contextmanager
+def compiled_networks(model, enabled):
+    """Within the block (the training loop), each network of `model` (its child modules: encoder, decoder,
+    discriminator, ...) runs its forward and backward through `torch.compile` (inductor; on the CPU it needs a
+    C++ compiler), when `enabled`.
+
+    `nn.Module.compile` compiles in place, so parameter names, checkpoints and resume stay as in eager runs,
+    and the model's own step (its losses, the noise it draws from torch's generator, the optimizers' foreach
+    updates) stays eager, so a compiled run draws the eager run's noise and differs from it only by the
+    rounding of fused kernels. Export and the final evaluation run the eager networks again.
+    Measured on the CPU (README, Benchmarks): no faster than eager, as convolutions take 3/4 of the step.
+    """
+    if not enabled:
+        yield
+        return
+    networks = list(model.children())
+    for network in networks:
+        network.compile()
+    try:
+        yield
+    finally:
+        for network in networks:
+            network._compiled_call_impl = None  # pylint: disable=protected-access (undoes nn.Module.compile)
 
 
 def _auto_or(name, value, check, allowed):
@@ -308,9 +338,11 @@ def run_training(model_dir, overwrite, model, dataset, training_steps, batch_siz
                 model_dir, selection, batch_source.draw)
         log = training_log.TrainingLog(model_dir, training_steps, global_step)
         try:
-            global_step = training_loop(model, model_optimizers, dataset, train_random_state, batch_size,
-                                        training_steps, global_step, device, runtime, log, save_checkpoint,
-                                        after_step=best.after_step if best else None, batch_source=batch_source)
+            with compiled_networks(model, runtime.compile):
+                global_step = training_loop(model, model_optimizers, dataset, train_random_state, batch_size,
+                                            training_steps, global_step, device, runtime, log, save_checkpoint,
+                                            after_step=best.after_step if best else None,
+                                            batch_source=batch_source)
         finally:
             log.close()
 

@@ -1,5 +1,5 @@
-"""Tests of `training_runtime.compile` (train.py's `compiled_model_fn`): the compiled step follows eager's loss
-curve and resumes exactly within a compiled run."""
+"""Tests of `training_runtime.compile` (training.compiled_networks): the compiled networks follow eager's loss
+curve and a compiled run resumes exactly."""
 import json
 import os
 import signal
