@@ -66,7 +66,7 @@ setuptools.setup(
         "tqdm>=4.60",
         "h5py>=3.0",
         "matplotlib>=3.5",  # interventional-effect plots of dtl_visualize, dtl_report's figures
-        "numba>=0.59",  # the fast evaluation mode's compiled boosted trees (evaluation/metrics/compiled_boosted_trees.py)
+        "numba>=0.59",  # the fast evaluation mode's compiled boosted trees (metrics/compiled_boosted_trees.py)
     ],
     extras_require={
         "test": ["pytest>=7", "pytest-xdist>=3", "tensorboard>=2.14"],  # tensorboard: the optional event files

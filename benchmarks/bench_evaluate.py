@@ -4,8 +4,8 @@
                                         [--mode=parity|fast]
 
 On the same inputs (procedural dSprites, 737,280 images, and an untrained `conv_encoder` with 10 latents
-made by the real dtl_train with one training step (`model.training_steps = 1`, the least it takes) and a fixed seed, postprocessed to the mean and the
-sampled representation by dtl_postprocess), it runs the study's 9 metric configurations for both
+made by the real dtl_train with one training step (`model.training_steps = 1`, the least it takes) and a fixed
+seed, postprocessed to the mean and the sampled representation by dtl_postprocess), it runs the study's 9 metric configurations for both
 representations, with the study's evaluation seeds, then the metrics beyond the protocol (`unified_scores`, the
 reference's too; `dci_es` and `infomec`, ours only), each with seed 0 (unified_scores' GBT importances differ
 from the reference's unseeded trees by more than DCI's scores do: its per-code keys and precision areas magnify
@@ -24,6 +24,8 @@ where the encoder is trained for its one step); the reference side always encode
 `--mode=fast` runs our side in the fast evaluation mode (`evaluation_runtime.mode = 'fast'`; target: the
 protocol's total >= 15x the reference's), then in parity mode on the same inputs, and prints per metric both
 times and the largest |fast - parity| of each kind of score.
+`--model_dir=DIR` evaluates a trained model on dsprites_procedural (e.g. quickstart's output/quickstart/0/model)
+instead of the untrained encoder; `--skip_reference` runs our side only (with --mode=fast: the deviations).
 `--scale` multiplies every sample size (num_train, num_eval, num_test, num_variance_estimate) for a quick run;
 the full protocol (--scale=1) takes about 30 minutes on 2 cores, 25 of them in the reference.
 """
@@ -122,14 +124,17 @@ def gin_value(value):
     return value if isinstance(value, str) else repr(value)
 
 
-def make_representations(work_dir, device):
-    """Trains one step (dtl_train refuses 0) to get a seeded conv encoder; postprocesses it to mean and sampled."""
-    model_dir = os.path.join(work_dir, "model")
-    train.train_with_gin(model_dir, False, [], ["training_runtime.device = '{}'".format(device),
-        "dataset.name = 'dsprites_procedural'", "model.model = @vae()", "vae.beta = 1.",
-        "encoder.encoder_fn = @conv_encoder", "decoder.decoder_fn = @deconv_decoder", "encoder.num_latent = 10",
-        "reconstruction_loss.loss_fn = @bernoulli_loss", "vae_optimizer.optimizer_fn = @vae/AdamOptimizer",
-        "model.batch_size = 64", "model.training_steps = 1", "model.eval_steps = 1", "model.random_seed = 0"])
+def make_representations(work_dir, device, model_dir=None):
+    """Trains one step (dtl_train refuses 0) to get a seeded conv encoder, unless `model_dir` names a trained
+    model; postprocesses it to mean and sampled."""
+    if model_dir is None:
+        model_dir = os.path.join(work_dir, "model")
+        train.train_with_gin(model_dir, False, [], [
+            "training_runtime.device = '{}'".format(device), "dataset.name = 'dsprites_procedural'",
+            "model.model = @vae()", "vae.beta = 1.", "encoder.encoder_fn = @conv_encoder",
+            "decoder.decoder_fn = @deconv_decoder", "encoder.num_latent = 10",
+            "reconstruction_loss.loss_fn = @bernoulli_loss", "vae_optimizer.optimizer_fn = @vae/AdamOptimizer",
+            "model.batch_size = 64", "model.training_steps = 1", "model.eval_steps = 1", "model.random_seed = 0"])
     for name in ("mean", "sampled"):
         postprocess.postprocess_with_gin(model_dir, os.path.join(work_dir, "postprocessed", name), False, [], [
             "postprocess.postprocess_fn = @{}_representation".format(name), "dataset.name = 'auto'",
@@ -292,6 +297,11 @@ def main():
                         help="our side's evaluation_runtime.mode; 'fast' also runs parity mode, for the deviations")
     parser.add_argument("--sklearn_defaults", default="installed", choices=["installed", "0.20"],
                         help="our side's sklearn_defaults.version (the reference runs under the installed one)")
+    parser.add_argument("--model_dir", default=None,
+                        help="a trained model on dsprites_procedural (e.g. output/quickstart/0/model) to evaluate "
+                             "instead of the untrained encoder")
+    parser.add_argument("--skip_reference", action="store_true",
+                        help="run our side only (no ratios to the reference; with --mode=fast, the deviations)")
     parser.add_argument("--device", default="cpu", help="our side's evaluation_runtime.device: cpu, cuda or auto")
     parser.add_argument("--encode_images", type=int, default=8192,
                         help="distinct images whose encoding rate is measured on --device")
@@ -304,16 +314,17 @@ def main():
     if unknown:
         parser.error("unknown metric configs {}; choose among {}".format(unknown, sorted(ALL_METRICS)))
 
-    reference = load_reference(args.reference_dir)
+    reference = None if args.skip_reference else load_reference(args.reference_dir)
     with tempfile.TemporaryDirectory() as work_dir:
         device = device_lib.select_device(args.device)
-        print("Inputs: dsprites_procedural ({} images), untrained conv_encoder (seed 0, 10 latents); scale {}; "
+        print("Inputs: dsprites_procedural ({} images), {}; scale {}; "
               "torch threads {}, {} CPUs; our boosted trees: {}; our device: {}; our mode: {}".format(
-                  ground_truth_data.factor_grid_size(dsprites_procedural.ProceduralDSprites()), args.scale,
+                  ground_truth_data.factor_grid_size(dsprites_procedural.ProceduralDSprites()),
+                  args.model_dir or "untrained conv_encoder (seed 0, 10 latents)", args.scale,
                   torch.get_num_threads(), os.cpu_count(), args.gbt_implementation,
                   "{} ({})".format(device, torch.cuda.get_device_name(device)) if device.type == "cuda" else device,
                   args.mode))
-        make_representations(work_dir, device)
+        make_representations(work_dir, device, args.model_dir)
         ours = run_ours(work_dir, metrics, args.scale, args.gbt_implementation, device, args.mode,
                         args.sklearn_defaults)
         (statistics,) = code_cache.cache_statistics()
@@ -321,7 +332,7 @@ def main():
         if args.mode == "fast":
             parity = run_ours(work_dir, metrics, args.scale, args.gbt_implementation, device, "parity",
                               args.sklearn_defaults)
-        theirs = run_reference(reference, work_dir, metrics, args.scale)
+        theirs = {} if reference is None else run_reference(reference, work_dir, metrics, args.scale)
         floor = floor_seconds(work_dir, statistics["rows_encoded"], device)
         render_rate, encode_rate, utilisation = encoding_rate(work_dir, args.encode_images, device)
 
@@ -347,7 +358,7 @@ def main():
           "on the CPU: {:.0f} images/s".format(args.encode_images, device, encode_rate, evaluate.evaluation_runtime(
               device=str(device)).encode_batch_size, utilisation, render_rate))
     # The totals and their ratio cover the study's protocol only.
-    if not any(metric in METRICS for metric in metrics):
+    if not any(metric in METRICS for metric in metrics) or not theirs:
         return
     our_total = sum(seconds for (_, metric), (seconds, _) in ours.items() if metric in METRICS)
     their_total = sum(seconds for (_, metric), (seconds, _) in theirs.items() if metric in METRICS)

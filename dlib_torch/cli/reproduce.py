@@ -17,6 +17,7 @@ Examples:
   dtl_reproduce --study=path/to/my_study --output_directory=/scratch/{study}/{model_num}
   dtl_reproduce --study=test --model_dir=output/test/0/model --output_directory=reevaluated
   dtl_reproduce --model_num=0 --only_metrics=mig,dci --overwrite   # redo two metrics with the study's seeds
+  dtl_reproduce --model_num=0 --evaluation_mode=fast                # metrics in the fast evaluation mode
 """
 import collections
 import contextlib
@@ -126,9 +127,34 @@ def select_metrics(steps, only_metrics):
     return [step for step in steps if (step.kind == "postprocess" and step.output_dir in inputs) or step in chosen]
 
 
+def with_evaluation_mode(steps, mode):
+    """The steps with every metric evaluated in `mode` (`evaluation_runtime.mode`, recorded in its results)."""
+    binding = "evaluation_runtime.mode = '{}'".format(mode)
+    return [step._replace(bindings=list(step.bindings) + [binding]) if step.kind == "evaluation" else step
+            for step in steps]
+
+
 def is_finished(step):
-    """True if the step's output directory holds its finished records (its step name is its kind)."""
-    return results.step_finished(step.output_dir, step.kind)
+    """True if the step's output directory holds its finished records (its step name is its kind). A finished
+    evaluation of another `evaluation_runtime.mode` than the step asks for is refused (UserError)."""
+    if not results.step_finished(step.output_dir, step.kind):
+        return False
+    if step.kind == "evaluation":
+        wanted = next((binding.split("=", 1)[1].strip().strip("'\"") for binding in step.bindings
+                       if binding.replace(" ", "").startswith("evaluation_runtime.mode=")), "parity")
+        recorded = recorded_evaluation_mode(step.output_dir)
+        if recorded != wanted:
+            raise UserError("{} holds {}-mode results and this run asks for {} mode; replace them with "
+                            "--only_metrics={} --overwrite, or use another --output_directory".format(
+                                step.output_dir, recorded, wanted, step.name))
+    return True
+
+
+def recorded_evaluation_mode(output_dir):
+    """The `evaluation_runtime.mode` of the finished evaluation in `output_dir` ('parity' if not recorded)."""
+    path = os.path.join(output_dir, "results", "json", "evaluation_config.json")
+    config = results.load_record(path) if os.path.exists(path) else {}
+    return str(config.get("evaluation_runtime.mode", "parity")).strip("'\"")
 
 
 def run_step(step, overwrite):
@@ -208,6 +234,8 @@ def main(argv):
         raise UserError("--model_dir {} holds no finished training (results/aggregate/train.json is missing); "
                         "train it first, e.g. with dtl_reproduce without --model_dir".format(FLAGS.model_dir))
     steps = plan(study, model_num, output_directory, FLAGS.model_dir)
+    if FLAGS.evaluation_mode != "parity":
+        steps = with_evaluation_mode(steps, FLAGS.evaluation_mode)
     if FLAGS.only_metrics:
         model_dir = FLAGS.model_dir or os.path.join(output_directory, "model")
         output_dirs.require_finished(model_dir, "train", "--only_metrics evaluates a trained model: run "
@@ -237,6 +265,11 @@ def run():
                          "SLURM array task, else 0).", lower_bound=0)
     flags.DEFINE_boolean("only_print", False, "Only print the configuration of the model.")
     flags.DEFINE_boolean("overwrite", False, "Redo finished steps (default: skip them).")
+    flags.DEFINE_enum("evaluation_mode", "parity", ["parity", "fast"],
+                      "evaluation_runtime.mode of every metric: 'parity' (the reference's code, step for step) or "
+                      "'fast' (the same boosted trees grown by compiled loops and a frozen encoder; recorded in "
+                      "each metric's results). A finished metric of the other mode is refused, not skipped: "
+                      "replace it with --only_metrics=... --overwrite, or use another --output_directory.")
     flags.DEFINE_list("only_metrics", [], "Only these metrics of the study (comma-separated, e.g. mig,dci or "
                       "mean/mig), with the study's seeds; the model must be trained. Add --overwrite to redo "
                       "finished ones.")

@@ -212,3 +212,27 @@ def test_only_metrics_reruns_chosen_metrics_with_the_study_seeds(first_run, tmp_
     untrained = reproduce("--study=test", "--model_num=1", "--output_directory={}".format(tmp_path / "empty"),
                           "--only_metrics=mig")
     assert untrained.returncode == 2 and "--only_metrics evaluates a trained model" in untrained.stderr
+
+
+def test_fast_evaluation_mode_is_recorded_and_never_mixed_with_parity_results(first_run, tmp_path):
+    original, _ = first_run
+    copy = str(tmp_path / "copy")
+    shutil.copytree(original, copy)
+    parity = record(copy, "mean", "mig")
+    assert parity["evaluation_config.evaluation_runtime.mode"] == "'parity'"
+    refused = reproduce("--study=test", "--model_num=1", "--output_directory={}".format(copy),
+                        "--evaluation_mode=fast")
+    assert refused.returncode == 2, refused.stderr
+    assert "mean/mig holds parity-mode results and this run asks for fast mode; replace them with " \
+           "--only_metrics=mean/mig --overwrite" in refused.stderr
+    assert record(copy, "mean", "mig") == parity  # nothing was replaced
+    run = reproduce("--study=test", "--model_num=1", "--output_directory={}".format(copy), "--evaluation_mode=fast",
+                    "--only_metrics=mean/mig", "--overwrite")
+    assert run.returncode == 0, run.stderr
+    fast = record(copy, "mean", "mig")
+    assert fast["evaluation_config.evaluation_runtime.mode"] == "'fast'"
+    assert fast["evaluation_config.evaluation.random_seed"] == EVALUATION_SEEDS[("mean", "mig")]
+    # MIG has no boosted trees; the fast mode's frozen encoder moves codes by about 1e-8.
+    assert abs(fast["evaluation_results.discrete_mig"] - parity["evaluation_results.discrete_mig"]) < 1e-3
+    bad = reproduce("--study=test", "--model_num=1", "--output_directory={}".format(copy), "--evaluation_mode=quick")
+    assert bad.returncode != 0 and "evaluation_mode" in bad.stderr

@@ -78,4 +78,5 @@ def test_estimators_follow_the_evaluation_mode():
         assert isinstance(utils.gradient_boosting_classifier(), compiled_boosted_trees.GradientBoostingClassifier)
         assert not isinstance(utils.logistic_regression_cv(), newton_logistic_regression.LogisticRegressionCV)
     assert utils.current_evaluation_mode() == "parity"
-    assert isinstance(utils.logistic_regression_cv(solver="newton_path"), newton_logistic_regression.LogisticRegressionCV)
+    assert isinstance(utils.logistic_regression_cv(solver="newton_path"),
+                      newton_logistic_regression.LogisticRegressionCV)
