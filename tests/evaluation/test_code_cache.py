@@ -262,3 +262,35 @@ def test_fingerprints_tell_encoders_and_data_sets_apart(tiny_model, tmp_path, sm
     assert code_cache.data_fingerprint(procedural) == code_cache.data_fingerprint(
         dsprites_procedural.ProceduralDSprites())
     assert code_cache.data_fingerprint(procedural) != code_cache.data_fingerprint(small_sprites)
+
+
+def test_fast_mode_encodes_with_a_frozen_encoder_in_a_cache_of_its_own(tiny_model, tmp_path):
+    module = exported_modules.load(_postprocessed(tiny_model, tmp_path))
+    assert isinstance(code_cache.optimized_encoder(module, CPU), torch.jit.ScriptModule)
+    assert code_cache.optimized_encoder(module, torch.device("cuda")) is None  # CPU inference only
+    data = dsprites_procedural.ProceduralDSprites()
+    rows = np.random.RandomState(0).randint(ground_truth_data.factor_grid_size(data), size=300)
+    _, parity, _ = metric_inputs.metric_inputs(data, module, 0, CPU, _runtime())
+    _, fast, _ = metric_inputs.metric_inputs(data, module, 0, CPU, _runtime(mode="fast"))
+    parity_codes, fast_codes = parity(rows), fast(rows)
+    assert len(code_cache.cache_statistics()) == 2  # fast codes never serve a parity run, nor the reverse
+    np.testing.assert_allclose(fast_codes, parity_codes, rtol=1e-5, atol=1e-6)
+    _, parity_again, _ = metric_inputs.metric_inputs(data, module, 0, CPU, _runtime())
+    np.testing.assert_array_equal(parity_again(rows), parity_codes)  # served by parity's own cache
+
+
+def test_rows_are_rendered_in_large_chunks_and_encoded_in_the_encoders_batches(tiny_model, tmp_path):
+    module = _counting_module(_postprocessed(tiny_model, tmp_path), tmp_path)
+    recording = RecordingData(dsprites_procedural.ProceduralDSprites())
+    view, representation_function, _ = metric_inputs.metric_inputs(
+        recording, module, 0, CPU, _runtime(encode_batch_size=64, fill_grid_fraction=None))
+    rows = np.arange(code_cache.RENDER_ROWS + 100)
+    codes = representation_function(rows)
+    assert [len(chunk) for chunk in recording.rendered_rows[-2:]] == [code_cache.RENDER_ROWS, 100]
+    assert int(module.largest_batch) == 64
+    images = dsprites_procedural.ProceduralDSprites().sample_observations_from_factors(
+        view.rows_to_factors(rows[:256]), None)
+    with torch.no_grad():
+        direct = np.concatenate([module(torch.from_numpy(images[start:start + 64])).numpy()
+                                 for start in range(0, 256, 64)])
+    np.testing.assert_array_equal(codes[:256], direct)  # the same batches of 64: bit for bit
