@@ -58,13 +58,21 @@ class GradientBoostingClassifier(boosted_trees.GradientBoostingClassifier):
              float(self.learning_rate), self.max_depth, tie_order, features, thresholds, values, importances)
         self.tree_features_, self.tree_thresholds_, self.tree_values_ = features, thresholds, values
         self._importances = importances
+        # The fit's final scores are the decision function on its own inputs, bit for bit (the same trees
+        # added in the same order): kept, so that scoring the training set costs nothing.
+        self._training_inputs, self._training_scores = x.copy(), raw
         self.n_estimators_ = self.n_estimators
         self.trees_per_stage_ = trees_per_stage
         return self
 
     def decision_function(self, x):
         """Raw scores [num_samples, num_classes] (or [num_samples] for two classes), as scikit-learn's."""
-        x = np.ascontiguousarray(x, dtype=np.float32).astype(np.float64)
+        x = np.ascontiguousarray(x, dtype=np.float32)
+        training = getattr(self, "_training_inputs", None)
+        if training is not None and x.shape == training.shape and np.array_equal(x, training):
+            raw = self._training_scores.copy()
+            return raw[:, 0] if self.trees_per_stage_ == 1 else raw
+        x = x.astype(np.float64)
         raw = np.tile(self.init_, (len(x), 1))
         _add_tree_values(x, self.tree_features_, self.tree_thresholds_, self.tree_values_, self.max_depth,
                          self.trees_per_stage_, float(self.learning_rate), raw)
@@ -88,11 +96,10 @@ def _fit(x_by_feature, sorted_index, encoded, num_classes, raw, num_stages, lear
     leaf_counts = np.empty(num_leaves)
     buffers = (np.empty(num_samples, dtype=np.int64),  # each sample's node
                np.zeros((3 * num_leaves, 3)),  # node statistics (see _grow_tree)
-               np.empty((num_features, num_samples), dtype=np.int64),  # per feature: sorted samples by node
-               np.empty(num_samples, dtype=np.int64),  # partition scratch
+               np.empty((2, num_features, num_samples), dtype=np.int64),  # per feature: sorted samples by node
                np.zeros(num_leaves + 1, dtype=np.int64),  # node starts in those lists
                np.zeros(num_samples, dtype=np.int64),  # each sample's side of its node's split
-               np.zeros(num_leaves, dtype=np.int64),  # split points
+               np.zeros(num_leaves + 1, dtype=np.int64),  # node starts of the next level
                1.0 / np.maximum(np.arange(num_samples + 1), 1.0))  # reciprocals of the counts
     shrink = (num_classes - 1) / num_classes if num_classes > 2 else 1.0
     for stage in range(num_stages):
@@ -145,14 +152,12 @@ def _grow_tree(x_by_feature, sorted_index, g, max_depth, tie_order, features, th
     machine epsilon (scikit-learn's rules). Fills `features` and `thresholds` [inner nodes], each sample's
     `leaves` [samples] and the unnormalised impurity decreases `importances` [features].
     """
-    node_of, stats, segments, scratch, starts, side, split_points, reciprocal = buffers
+    node_of, stats, regrouped, starts, side, next_starts, reciprocal = buffers
     num_features, num_samples = x_by_feature.shape
     eps = np.finfo(np.float64).eps
     for i in range(num_samples):
         node_of[i] = 0
-    for j in range(num_features):
-        for i in range(num_samples):
-            segments[j, i] = sorted_index[j, i]
+    segments = sorted_index  # level 0: one node, the presorted samples themselves
     starts[0] = 0
     starts[1] = num_samples
     depth_reached = 0
@@ -230,32 +235,33 @@ def _grow_tree(x_by_feature, sorted_index, g, max_depth, tie_order, features, th
                 any_split = True
         if not any_split:
             break
+        for m in range(2 * num_nodes + 1):
+            next_starts[m] = 0
         for i in range(num_samples):
             heap = num_nodes - 1 + node_of[i]
             side[i] = 1 if x_by_feature[features[heap], i] > thresholds[heap] else 0
             node_of[i] = 2 * node_of[i] + side[i]
+            next_starts[node_of[i] + 1] += 1
+        for m in range(2 * num_nodes):  # child m's samples start where child m - 1's end
+            next_starts[m + 1] += next_starts[m]
         depth_reached = depth + 1
         if depth + 1 < max_depth:  # regroup each feature's sorted samples by child node, keeping their order
-            for m in range(num_nodes):
-                start, stop = starts[m], starts[m + 1]
-                for j in range(num_features):
-                    left = start
-                    right = 0
-                    for i in range(start, stop):
+            target = regrouped[depth % 2]
+            for j in range(num_features):
+                for m in range(num_nodes):
+                    left = next_starts[2 * m]
+                    right = next_starts[2 * m + 1]
+                    for i in range(starts[m], starts[m + 1]):
                         sample = segments[j, i]
                         if side[sample] == 0:
-                            segments[j, left] = sample
+                            target[j, left] = sample
                             left += 1
                         else:
-                            scratch[right] = sample
+                            target[j, right] = sample
                             right += 1
-                    for i in range(right):
-                        segments[j, left + i] = scratch[i]
-                    split_points[m] = left
-            for m in range(num_nodes - 1, -1, -1):
-                starts[2 * m + 2] = starts[m + 1]
-                starts[2 * m + 1] = split_points[m]
-                starts[2 * m] = starts[m]
+            segments = target
+            for m in range(2 * num_nodes + 1):
+                starts[m] = next_starts[m]
     for i in range(num_samples):
         leaves[i] = node_of[i] << (max_depth - depth_reached)
 
