@@ -100,11 +100,16 @@ def compiled_networks(model, enabled):
     if not enabled:
         yield
         return
+    # pylint: disable-next=import-outside-toplevel (only compiled runs need it)
+    from torch._functorch import config as functorch_config
     networks = list(model.children())
     for network in networks:
         network.compile()
     try:
-        yield
+        # Models with two objectives on one forward pass (FactorVAE) call backward with retain_graph=True,
+        # which compiled backward functions with donated buffers refuse.
+        with functorch_config.patch(donated_buffer=False):
+            yield
     finally:
         for network in networks:
             network._compiled_call_impl = None  # pylint: disable=protected-access (undoes nn.Module.compile)

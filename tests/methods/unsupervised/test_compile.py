@@ -76,6 +76,15 @@ def test_compiled_run_resumes_exactly(tmp_path, monkeypatch):
     assert _losses(tmp_path / "straight") == _losses(tmp_path / "resumed")
 
 
+def test_compiled_factor_vae_runs_its_two_backward_passes(tmp_path):
+    factor_vae = ["model.model = @factor_vae()", "factor_vae.gamma = 10.",
+                  "discriminator.discriminator_fn = @fc_discriminator",
+                  "discriminator_optimizer.optimizer_fn = @discriminator/AdamOptimizer", "model.training_steps = 4"]
+    _train(tmp_path / "eager", factor_vae)
+    _train(tmp_path / "compiled", factor_vae + ["training_runtime.compile = True"])
+    np.testing.assert_allclose(_losses(tmp_path / "compiled"), _losses(tmp_path / "eager"), rtol=1e-4)
+
+
 def test_compile_must_be_a_boolean(tmp_path):
     with pytest.raises(ConfigError, match="training_runtime.compile = 'yes' is not a boolean"):
         _train(tmp_path / "model", ["model.training_steps = 2", "training_runtime.compile = 'yes'"])
