@@ -35,29 +35,9 @@ class GradientBoostingClassifier(base.ClassifierMixin, base.BaseEstimator):
         self.random_state = random_state
 
     def fit(self, x, y):
-        x = np.ascontiguousarray(x, dtype=np.float32)  # scikit-learn's trees see float32 features
-        y = np.asarray(y)
-        if x.ndim != 2 or len(x) != len(y):
-            raise ValueError("x must be [num_samples, num_features] and y [num_samples]; got {} and {}".format(
-                x.shape, y.shape))
-        self.classes_, encoded = np.unique(y, return_inverse=True)
-        num_classes = len(self.classes_)
-        if num_classes < 2:
-            raise ValueError("y contains {} class, while a minimum of 2 classes are required.".format(num_classes))
-        rng = check_random_state(self.random_state)
+        x, encoded, targets, raw, rng = self._start_fit(x, y)
         num_samples, num_features = x.shape
-        self.n_features_in_ = num_features
-        trees_per_stage = num_classes if num_classes > 2 else 1
-        if trees_per_stage == 1:
-            targets = encoded[:, None].astype(np.float64)
-        else:
-            targets = (encoded[:, None] == np.arange(num_classes)).astype(np.float64)
-        prior = np.clip(np.bincount(encoded, minlength=num_classes) / num_samples, EPSILON, 1 - EPSILON)
-        if trees_per_stage == 1:
-            self.init_ = np.log(prior[1:] / (1 - prior[1:]))
-        else:
-            self.init_ = np.log(prior) - np.mean(np.log(prior))
-        raw = np.tile(self.init_, (num_samples, 1))
+        num_classes, trees_per_stage = len(self.classes_), raw.shape[1]
 
         order = np.argsort(x, axis=0, kind="stable").T  # [features, samples]
         sorted_x = np.take_along_axis(x, order.T, axis=0).T.astype(np.float64)
@@ -85,6 +65,31 @@ class GradientBoostingClassifier(base.ClassifierMixin, base.BaseEstimator):
         self.n_estimators_ = self.n_estimators
         self.trees_per_stage_ = trees_per_stage
         return self
+
+    def _start_fit(self, x, y):
+        """Checks the inputs and sets classes_, n_features_in_ and init_ (the prior); returns float32 x [N, D],
+        the class indices [N], the one-vs-rest targets [N, trees per stage], the initial raw scores and the rng."""
+        x = np.ascontiguousarray(x, dtype=np.float32)  # scikit-learn's trees see float32 features
+        y = np.asarray(y)
+        if x.ndim != 2 or len(x) != len(y):
+            raise ValueError("x must be [num_samples, num_features] and y [num_samples]; got {} and {}".format(
+                x.shape, y.shape))
+        self.classes_, encoded = np.unique(y, return_inverse=True)
+        num_classes = len(self.classes_)
+        if num_classes < 2:
+            raise ValueError("y contains {} class, while a minimum of 2 classes are required.".format(num_classes))
+        self.n_features_in_ = x.shape[1]
+        trees_per_stage = num_classes if num_classes > 2 else 1
+        if trees_per_stage == 1:
+            targets = encoded[:, None].astype(np.float64)
+        else:
+            targets = (encoded[:, None] == np.arange(num_classes)).astype(np.float64)
+        prior = np.clip(np.bincount(encoded, minlength=num_classes) / len(x), EPSILON, 1 - EPSILON)
+        if trees_per_stage == 1:
+            self.init_ = np.log(prior[1:] / (1 - prior[1:]))
+        else:
+            self.init_ = np.log(prior) - np.mean(np.log(prior))
+        return x, encoded, targets, np.tile(self.init_, (len(x), 1)), check_random_state(self.random_state)
 
     @property
     def feature_importances_(self):

@@ -23,27 +23,9 @@ class GradientBoostingClassifier(boosted_trees.GradientBoostingClassifier):
     """boosted_trees.GradientBoostingClassifier, fitted and applied by compiled loops (see the module doc)."""
 
     def fit(self, x, y):
-        x = np.ascontiguousarray(x, dtype=np.float32)  # scikit-learn's trees see float32 features
-        y = np.asarray(y)
-        if x.ndim != 2 or len(x) != len(y):
-            raise ValueError("x must be [num_samples, num_features] and y [num_samples]; got {} and {}".format(
-                x.shape, y.shape))
-        self.classes_, encoded = np.unique(y, return_inverse=True)
-        num_classes = len(self.classes_)
-        if num_classes < 2:
-            raise ValueError("y contains {} class, while a minimum of 2 classes are required.".format(num_classes))
-        rng = np.random.RandomState(self.random_state) if not isinstance(
-            self.random_state, np.random.RandomState) else self.random_state
-        num_samples, num_features = x.shape
-        self.n_features_in_ = num_features
-        trees_per_stage = num_classes if num_classes > 2 else 1
-        prior = np.clip(np.bincount(encoded, minlength=num_classes) / num_samples, boosted_trees.EPSILON,
-                        1 - boosted_trees.EPSILON)
-        if trees_per_stage == 1:
-            self.init_ = np.log(prior[1:] / (1 - prior[1:]))
-        else:
-            self.init_ = np.log(prior) - np.mean(np.log(prior))
-        raw = np.tile(self.init_, (num_samples, 1))
+        x, encoded, _, raw, rng = self._start_fit(x, y)
+        num_features = x.shape[1]
+        num_classes, trees_per_stage = len(self.classes_), raw.shape[1]
 
         x_by_feature = np.ascontiguousarray(x.T, dtype=np.float64)
         sorted_index = np.argsort(x_by_feature, axis=1, kind="stable")
