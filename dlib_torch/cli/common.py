@@ -1,7 +1,15 @@
-"""What every command-line stage shares: absl flags for gin, `--help`, one-line errors for bad input, and a
-closing line saying where the results are and how long the run took."""
+"""What every command shares: absl flags for gin, `--help`, and the one wrapper that turns every way a run can
+end into an exit status and at most one line (DESIGN §8):
+  0    done (then a closing line saying where the results are and how long the run took);
+  2    bad input: a flag error, a UserError, a file system refusal (full disk, read-only, a file where a folder
+       belongs, ...), a damaged record too deeply nested to read: `<command>: error: <one line>`;
+  75   preempted (SIGTERM, SIGUSR1: state saved, rerun to continue) or the output is in use by another run;
+  130  interrupted by Ctrl-C (SIGINT).
+A new command that calls `run_main` inherits all of it."""
+import errno
 import os
 import re
+import signal
 import sys
 import textwrap
 import time
@@ -34,13 +42,21 @@ def check_files_exist(paths, what="gin config file"):
             raise ConfigError("{} {} does not exist".format(what, path))
 
 
-def run_main(main, name):
-    """Runs an absl main; a UserError becomes `name: error: <message>` on stderr and exit status 2.
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+PREEMPTION_SIGNALS = (signal.SIGTERM, signal.SIGUSR1)
+# File system errors that are the user's to fix (space, permissions, a path of the wrong type): one line, exit 2.
+USER_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOTDIR, errno.EISDIR,
+               errno.EEXIST, errno.ENAMETOOLONG, errno.EFBIG, errno.ENOENT, errno.ELOOP}
 
-    A preempted stage (SIGTERM/SIGUSR1) has saved its state; it exits with Preempted.EXIT_CODE (75), as does a
-    stage whose output directory another run holds (unless --wait_for_lock, defined here for every stage).
+
+def run_main(main, name):
+    """Runs an absl main under the command wrapper (see the module docstring).
+
     `--help` prints the stage's module docstring (its examples) and its own flags. When `main` returns a
     string (e.g. "results in output/model/results"), the run ends with the line `name: <string> (<duration>)`.
+    SIGTERM/SIGUSR1 raise Preempted wherever the command is (training catches them first to checkpoint);
+    `--wait_for_lock` is defined here for every command.
     """
     start = time.monotonic()
     allocator.keep_freed_memory()
@@ -53,26 +69,82 @@ def run_main(main, name):
         sys.exit(0)
 
     def guarded(argv):
-        try:
+        with _failures_as_exit_statuses(name):
+            _preemption_raises()
             output_dirs.set_wait_for_lock(FLAGS.wait_for_lock)
             summary = main(argv)
             if not isinstance(summary, str):
                 return summary  # absl's meaning: an exit status (None: 0)
             print("{}: {} ({})".format(name, summary, format_duration(time.monotonic() - start)), flush=True)
             return None
-        except output_dirs.OutputDirectoryLocked as e:
-            sys.stderr.write("{}: busy: {}\n".format(name, user_message(e)))
+
+    def parse_flags(argv):
+        with _failures_as_exit_statuses(name):
+            try:
+                return FLAGS(argv)
+            except flags.Error as e:
+                raise UserError("{}; see {} --help".format(" ".join(str(e).split()), name)) from None
+
+    with _failures_as_exit_statuses(name):  # a Ctrl-C or SIGTERM before absl takes over
+        _preemption_raises()
+        app.run(guarded, flags_parser=parse_flags)
+
+
+def _preemption_raises():
+    """SIGTERM/SIGUSR1 raise Preempted (the main thread only; training installs its own handlers inside)."""
+    def handler(signum, frame):
+        del frame
+        raise Preempted("received {}; rerun the same command to continue".format(signal.Signals(signum).name))
+    for signum in PREEMPTION_SIGNALS:
+        signal.signal(signum, handler)
+
+
+class _failures_as_exit_statuses:  # pylint: disable=invalid-name
+    """Context manager: the end of a run as an exit status and one line on stderr (module docstring)."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, error, traceback):
+        if exc_type is None or issubclass(exc_type, SystemExit):
+            return False
+        if issubclass(exc_type, output_dirs.OutputDirectoryLocked):
+            self._exit("busy", error, output_dirs.OutputDirectoryLocked.EXIT_CODE)
+        if issubclass(exc_type, Preempted):
+            self._exit("preempted", error, Preempted.EXIT_CODE)
+        if issubclass(exc_type, KeyboardInterrupt):
+            self._exit("interrupted", "stopped by Ctrl-C; rerun the same command to continue", EXIT_INTERRUPTED)
+        if issubclass(exc_type, UserError):
+            self._exit("error", error, EXIT_BAD_INPUT)
+        if issubclass(exc_type, OSError) and error.errno in USER_ERRNOS:
+            self._exit("error", os_error_message(error), EXIT_BAD_INPUT)
+        if issubclass(exc_type, RecursionError):
+            self._exit("error", "an input is nested too deeply to be read (a damaged or hostile file?)",
+                       EXIT_BAD_INPUT)
+        return False  # a bug: the traceback is worth seeing
+
+    def _exit(self, label, error, status):
+        try:
+            sys.stderr.write("{}: {}: {}\n".format(self.name, label, user_message(error)))
             sys.stderr.flush()
-            sys.exit(output_dirs.OutputDirectoryLocked.EXIT_CODE)
-        except Preempted as e:
-            sys.stderr.write("{}: preempted: {}\n".format(name, user_message(e)))
-            sys.stderr.flush()
-            sys.exit(Preempted.EXIT_CODE)
-        except UserError as e:
-            sys.stderr.write("{}: error: {}\n".format(name, user_message(e)))
-            sys.stderr.flush()
-            sys.exit(2)
-    app.run(guarded)
+        finally:
+            sys.exit(status)
+
+
+def os_error_message(error):
+    """An OSError as one line naming the file and what to do."""
+    what = error.strerror or str(error)
+    path = error.filename if error.filename is not None else "a file"
+    fixes = {errno.ENOSPC: "free some space (or choose another output directory), then run the same command again",
+             errno.EDQUOT: "free some of your quota, then run the same command again",
+             errno.EROFS: "the file system is read-only; choose a writable path",
+             errno.EACCES: "fix its permissions or choose another path",
+             errno.EPERM: "fix its permissions or choose another path",
+             errno.ENOENT: "check the path"}
+    return "{} ({}); {}".format(path, what, fixes.get(error.errno, "choose another path"))
 
 
 def user_message(error):

@@ -13,6 +13,7 @@ finished import unless --overwrite. Exit status: 0 done, 2 bad input or a damage
 """
 import glob
 import os
+import re
 import sys
 
 from absl import flags
@@ -34,7 +35,12 @@ def validate_flags(f):
         raise UserError("pass --mirror=BASE_URL or --url=URL, not both")
     validation.check_int("--retries", f.retries, minimum=0)
     validation.check_string("--study", f.study)
+    if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", f.study) or f.study in (".", ".."):
+        raise UserError("--study={!r} is not a study name (letters, digits, '_', '.', '-'); it names folders of the "
+                        "output and download paths".format(f.study))
     validation.check_string("--output_directory", f.output_directory)
+    from dlib_torch.config import output_paths
+    output_paths.check_template(f.output_directory, "--output_directory")
     if f.model_num is not None:
         validation.check_int("--model_num", f.model_num, minimum=0)
         return None
@@ -55,11 +61,8 @@ def output_directory_for(template, study, model_num, source):
     if model_num is None and "{model_num}" in template:
         raise UserError("{} records no model.model_num and its name is not a number; pass an --output_directory "
                         "without {{model_num}}".format(source))
-    try:
-        return template.format(study=study, model_num=model_num)
-    except (KeyError, IndexError, ValueError) as e:
-        raise UserError("--output_directory {!r} may only use the placeholders {{study}} and {{model_num}} "
-                        "({})".format(template, e)) from None
+    from dlib_torch.config import output_paths
+    return output_paths.fill(template, "--output_directory", study=study, model_num=model_num)
 
 
 def main(argv):
@@ -80,7 +83,8 @@ def main(argv):
     if sources is None:
         download_dir = FLAGS.download_dir or os.path.join(util.data_root(), "pretrained")
         sources = [download.fetch_model(FLAGS.study, FLAGS.model_num, download_dir, FLAGS.mirror, FLAGS.url,
-                                        FLAGS.retries, progress=True, log=lambda m: print(m, flush=True))]
+                                        FLAGS.retries, progress=True, log=lambda m: print(m, flush=True),
+                                        force=FLAGS.force)]
     failures = []
     for source in sources:
         try:
@@ -116,6 +120,8 @@ def run():
                         "Output directory; the model lands in its model/ ({study} and {model_num} are filled in).")
     flags.DEFINE_boolean("verify_checksums", True, "Check the CRC32C of every tensor read.")
     flags.DEFINE_boolean("overwrite", False, "Import again even if the output holds a finished import.")
+    flags.DEFINE_boolean("force", False, "With --model_num: fetch the ZIP again even if it was fetched before, and "
+                         "accept a SHA-256 other than the one recorded then.")
     common.run_main(main, "dtl_import")
 
 

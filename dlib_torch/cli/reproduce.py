@@ -20,9 +20,7 @@ Examples:
   dtl_reproduce --model_num=0 --evaluation_mode=fast                # metrics in the fast evaluation mode
 """
 import collections
-import contextlib
 import os
-import signal
 import sys
 import time
 
@@ -30,10 +28,10 @@ from absl import flags
 import numpy as np
 
 from dlib_torch.cli import common
+from dlib_torch.config import output_paths
 from dlib_torch.config import reproduce as studies
 from dlib_torch.utils import output_dirs
 from dlib_torch.utils import results
-from dlib_torch.utils.errors import Preempted
 from dlib_torch.utils.errors import UserError
 
 # One unit of work; its kind (train, visualize, postprocess, evaluation, abstract_reasoning) is also its records'
@@ -56,17 +54,6 @@ def resolve_model_num(model_num, environ):
         raise UserError("SLURM_ARRAY_TASK_ID={!r} is not a model number; pass --model_num".format(task_id))
     print("dtl_reproduce: --model_num not given; using SLURM_ARRAY_TASK_ID={}".format(model_num))
     return model_num
-
-
-def output_directory_for(template, study_name, model_num, model_dir):
-    """The run's output directory: the template (default as the reference's) with placeholders filled in."""
-    if template is None:
-        template = os.path.join("output", "{study}", "{model_num}") if model_dir is None else "output"
-    try:
-        return template.format(model_num=model_num, study=study_name)
-    except (KeyError, IndexError, ValueError) as e:
-        raise UserError("--output_directory {!r} may only use the placeholders {{study}} and {{model_num}} "
-                        "({})".format(template, e)) from None
 
 
 def plan(study, model_num, output_directory, model_dir=None):
@@ -118,6 +105,9 @@ def select_metrics(steps, only_metrics):
     evaluations = [step for step in steps if step.kind == "evaluation"]
     known = sorted({step.name.split("/", 1)[1] for step in evaluations})
     wanted = [name.strip() for name in only_metrics if name.strip()]
+    if not wanted:
+        raise UserError("--only_metrics={!r} names no metric; name some, e.g. --only_metrics={}".format(
+            ",".join(only_metrics), ",".join(known[:2])))
     for name in wanted:
         if name not in known and name not in {step.name for step in evaluations}:
             raise UserError("--only_metrics names {!r}, which is not a metric of this study; its metrics: {} "
@@ -135,10 +125,13 @@ def with_evaluation_mode(steps, mode):
 
 
 def is_finished(step):
-    """True if the step's output directory holds its finished records (its step name is its kind). A finished
-    evaluation of another `evaluation_runtime.mode` than the step asks for is refused (UserError)."""
+    """True if the step's output directory holds its finished records (its step name is its kind) and they are
+    the step's own: every binding of the plan that the record holds has the planned value (the metric's name
+    and seed, ...). A finished record of another configuration, or an evaluation of another
+    `evaluation_runtime.mode`, is refused (UserError) rather than counted as done."""
     if not results.step_finished(step.output_dir, step.kind):
         return False
+    _check_recorded_bindings(step)
     if step.kind == "evaluation":
         wanted = next((binding.split("=", 1)[1].strip().strip("'\"") for binding in step.bindings
                        if binding.replace(" ", "").startswith("evaluation_runtime.mode=")), "parity")
@@ -148,6 +141,18 @@ def is_finished(step):
                             "--only_metrics={} --overwrite, or use another --output_directory".format(
                                 step.output_dir, recorded, wanted, step.name))
     return True
+
+
+def _check_recorded_bindings(step):
+    path = os.path.join(step.output_dir, "results", "json", "{}_config.json".format(step.kind))
+    recorded = results.load_record(path) if os.path.exists(path) else {}
+    for binding in step.bindings:
+        key, _, planned = (part.strip() for part in binding.partition("="))
+        if key in recorded and key != "evaluation_runtime.mode" and \
+                not results.same_gin_value(recorded[key], planned):
+            raise UserError("{} holds a finished '{}' record of another configuration ({} = {} where this run "
+                            "plans {}); move it away, or pass --overwrite to replace it".format(
+                                step.output_dir, step.kind, key, recorded[key], planned))
 
 
 def recorded_evaluation_mode(output_dir):
@@ -177,38 +182,21 @@ def run_step(step, overwrite):
         evaluate.evaluate_with_gin(step.input_dir, step.output_dir, overwrite, step.config_files, step.bindings)
 
 
-def run_steps(steps, overwrite, log=print):
-    """Runs the steps in order; without `overwrite`, finished ones are skipped and unfinished training resumes."""
+def run_steps(steps, overwrite, log=print, name="dtl_reproduce", runner=None):
+    """Runs the steps in order with `runner(step, overwrite)` (default `run_step`); without `overwrite`,
+    finished ones are skipped and unfinished training resumes."""
+    runner = runner or run_step
     for step in steps:
         if not overwrite and is_finished(step):
-            log("dtl_reproduce: {} {} is finished in {}; skipped".format(step.kind, step.name, step.output_dir))
+            log("{}: {} {} is finished in {}; skipped".format(name, step.kind, step.name, step.output_dir))
             continue
         if step.kind == "train" and not overwrite and os.path.isdir(step.output_dir):
-            log("dtl_reproduce: resuming unfinished training in {}".format(step.output_dir))
+            log("{}: resuming unfinished training in {}".format(name, step.output_dir))
         else:
-            log("dtl_reproduce: {} {} -> {}".format(step.kind, step.name, step.output_dir))
+            log("{}: {} {} -> {}".format(name, step.kind, step.name, step.output_dir))
         start = time.time()
-        run_step(step, overwrite)
-        log("dtl_reproduce: {} {} done in {:.1f} s".format(step.kind, step.name, time.time() - start))
-
-
-@contextlib.contextmanager
-def preemption_signals_raise():
-    """SIGTERM/SIGUSR1 (SLURM's preemption and pre-timeout signals) raise Preempted.
-
-    Training installs its own handlers (it checkpoints first); in the other steps stopping at once is safe:
-    their records are written atomically and an unfinished step is redone on the next run.
-    """
-    def handler(signum, frame):
-        del frame
-        raise Preempted("received {}; rerun the same command to continue".format(signal.Signals(signum).name))
-
-    previous = {signum: signal.signal(signum, handler) for signum in (signal.SIGTERM, signal.SIGUSR1)}
-    try:
-        yield
-    finally:
-        for signum, old in previous.items():
-            signal.signal(signum, old)
+        runner(step, overwrite)
+        log("{}: {} {} done in {:.1f} s".format(name, step.kind, step.name, time.time() - start))
 
 
 def main(argv):
@@ -229,7 +217,7 @@ def main(argv):
     sys.stdout.flush()
     if FLAGS.only_print:
         return None
-    output_directory = output_directory_for(FLAGS.output_directory, study.name, model_num, FLAGS.model_dir)
+    output_directory = output_paths.output_directory_for(FLAGS.output_directory, study.name, model_num, FLAGS.model_dir)
     if FLAGS.model_dir is not None and not results.step_finished(FLAGS.model_dir, "train"):
         raise UserError("--model_dir {} holds no finished training (results/aggregate/train.json is missing); "
                         "train it first, e.g. with dtl_reproduce without --model_dir".format(FLAGS.model_dir))
@@ -243,7 +231,7 @@ def main(argv):
         steps = select_metrics(steps, FLAGS.only_metrics)
     # One run per output directory: a duplicated or requeued array task waits (--wait_for_lock) or exits with 75.
     log = lambda line: print(line, flush=True)  # noqa: E731
-    with output_dirs.locked(output_directory), preemption_signals_raise():
+    with output_dirs.locked(output_directory):
         if FLAGS.only_metrics:  # --overwrite redoes the chosen metrics, never the representations they read
             run_steps([step for step in steps if step.kind == "postprocess"], False, log=log)
             steps = [step for step in steps if step.kind != "postprocess"]

@@ -17,6 +17,7 @@ With --model_dir the supervision parameters are read from <model_dir>/model/resu
 supervision flags are refused. A rerun skips finished steps and resumes training; exit 75 when preempted.
 """
 import os
+import re
 
 from absl import flags
 import numpy as np
@@ -40,7 +41,7 @@ def supervision(FLAGS, model_dir):
             raise UserError("training a semi-supervised model needs --{}".format(", --".join(missing)))
         if not 0.0 < FLAGS.train_percentage <= 1.0:
             raise UserError("--train_percentage={} must be in (0, 1]".format(FLAGS.train_percentage))
-        return tuple(getattr(FLAGS, name) for name in SUPERVISION_FLAGS)
+        return _single_values(tuple(getattr(FLAGS, name) for name in SUPERVISION_FLAGS), "--{}")
     given = [name for name in SUPERVISION_FLAGS if getattr(FLAGS, name) is not None]
     if given:
         raise UserError("--{} must not be given with --model_dir: the supervision is read from the trained "
@@ -55,7 +56,21 @@ def supervision(FLAGS, model_dir):
     if any(key not in recorded for key in keys):
         raise UserError("{} is not the record of a semi-supervised model (it lacks {})".format(
             gin_file, ", ".join(key for key in keys if key not in recorded)))
-    return tuple(recorded[key] for key in keys)
+    return _single_values(tuple(recorded[key] for key in keys), "{} in " + gin_file, keys)
+
+
+# What these values may be, since each becomes a gin binding: a number, or a configurable reference.
+_SINGLE_VALUES = (r"\d+", r"\d+", r"(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?", r"@[A-Za-z_][\w.]*(\(\))?")
+
+
+def _single_values(values, where, names=SUPERVISION_FLAGS):
+    """`values` (the four supervision settings), each checked to be one gin value: a line break or a second
+    statement would otherwise run as gin (an `import` line runs code)."""
+    for value, name, pattern in zip(values, names, _SINGLE_VALUES):
+        if not re.fullmatch(pattern, str(value).strip()):
+            raise UserError("{} = {!r} is not a single value; it must match {} (e.g. {})".format(
+                where.format(name), value, pattern, "@perfect_labeller" if name.endswith("labeller_fn") else "100"))
+    return values
 
 
 def plan(FLAGS):
@@ -127,6 +142,9 @@ def main(argv):
     from dlib_torch.utils import aggregate_results
     FLAGS = flags.FLAGS
     steps = plan(FLAGS)
+    for step in steps:  # the model's values are checked before the output directory is created
+        if step.kind == "train":
+            train_semi_supervised_lib.check_with_gin(step.config_files, step.bindings)
     supervision_pipeline.run_steps(NAME, FLAGS.output_directory, steps, FLAGS.overwrite,
                                    train_semi_supervised_lib.train_with_gin)
     aggregate_results.aggregate_results_to_json(

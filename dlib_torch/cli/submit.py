@@ -22,7 +22,10 @@ FLAGS = flags.FLAGS
 
 def main(argv):
     del argv
+    from dlib_torch.config import output_paths
     from dlib_torch.config import reproduce as studies
+    from dlib_torch.utils import atomic
+    from dlib_torch.utils import output_dirs
     from dlib_torch.utils import slurm
     from dlib_torch.utils.errors import UserError
 
@@ -34,12 +37,10 @@ def main(argv):
     slurm.check_import_from(FLAGS.import_from)
     if FLAGS.max_parallel is not None and FLAGS.max_parallel < 1:
         raise UserError("--max_parallel must be at least 1")
+    output_paths.check_template(FLAGS.output_directory, "--output_directory")
     output_directory = os.path.abspath(FLAGS.output_directory)
-    try:
-        job_directory = os.path.abspath(FLAGS.job_directory.format(study=study.name))
-    except (KeyError, IndexError, ValueError):
-        raise UserError("--job_directory {!r} may only use the placeholder {{study}}".format(
-            FLAGS.job_directory)) from None
+    job_directory = os.path.abspath(output_paths.fill(FLAGS.job_directory, "--job_directory", ("study",),
+                                                      study=study.name))
     log_directory = os.path.join(job_directory, "logs")
     options = slurm.JobOptions(FLAGS.partition, FLAGS.time, FLAGS.mem, FLAGS.cpus_per_task, FLAGS.gpus,
                                FLAGS.max_parallel, FLAGS.signal_seconds, FLAGS.sbatch_option)
@@ -55,10 +56,14 @@ def main(argv):
         scripts.append((job_array, script_path, slurm.job_script(
             study_arg, job_array, job_name, output_directory, log_directory, options, command, environment,
             FLAGS.import_from)))
-    os.makedirs(log_directory, exist_ok=True)
+    with output_dirs.owned_files(job_directory, overwrite=None) as owned:
+        for _, script_path, _ in scripts:
+            owned.check(script_path, "the job script")  # a file of the user's there is never replaced
+        atomic.makedirs(log_directory)
+        for _, script_path, text in scripts:
+            slurm.write_script(script_path, text)
     for job_array, script_path, text in scripts:
         first, last = job_array.offset, job_array.offset + job_array.indices[-1]
-        slurm.write_script(script_path, text)
         count = "{} model{}".format(len(job_array.indices), "" if len(job_array.indices) == 1 else "s")
         if FLAGS.dry_run:
             print("dtl_submit: wrote {} ({}, {}-{}); submit with: sbatch {}".format(

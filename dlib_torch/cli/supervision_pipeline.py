@@ -9,7 +9,6 @@ from absl import flags
 
 from dlib_torch.cli import reproduce
 from dlib_torch.utils import output_dirs
-from dlib_torch.utils import results
 from dlib_torch.utils.errors import UserError
 
 
@@ -89,12 +88,6 @@ def run_step(step, overwrite, train_with_gin):
 
 def run_steps(name, output_directory, steps, overwrite, train_with_gin):
     """Runs the steps in order under the output directory's lock; finished ones are skipped unless `overwrite`."""
-    os.makedirs(output_directory, exist_ok=True)
-    with output_dirs.locked(output_directory), reproduce.preemption_signals_raise():
-        for step in steps:
-            if not overwrite and results.step_finished(step.output_dir, step.kind):
-                print("{}: {} {} is finished in {}; skipped".format(name, step.kind, step.name, step.output_dir),
-                      flush=True)
-                continue
-            print("{}: {} {} -> {}".format(name, step.kind, step.name, step.output_dir), flush=True)
-            run_step(step, overwrite, train_with_gin)
+    with output_dirs.locked(output_directory):
+        reproduce.run_steps(steps, overwrite, log=lambda line: print(line, flush=True), name=name,
+                            runner=lambda step, overwrite: run_step(step, overwrite, train_with_gin))

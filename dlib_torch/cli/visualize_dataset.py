@@ -12,13 +12,17 @@ from dlib_torch.cli import common
 def main(argv):
     del argv
     from dlib_torch.visualize import visualize_dataset
-    visualize_dataset.visualize_dataset(flags.FLAGS.name, flags.FLAGS.path)
-    return "pictures in {}".format(os.path.join(flags.FLAGS.path, flags.FLAGS.name))
+    path = os.path.join(flags.FLAGS.path, flags.FLAGS.name)
+    if not visualize_dataset.visualize_dataset(flags.FLAGS.name, flags.FLAGS.path, overwrite=flags.FLAGS.overwrite):
+        return "nothing to do: {} holds finished pictures (pass --overwrite to draw them again)".format(path)
+    return "pictures in {}".format(path)
 
 
 def run():
     flags.DEFINE_string("name", "dsprites_full", "Name of the data set (as `dataset.name` in gin).")
-    flags.DEFINE_string("path", "dataset_visualizations", "Directory in which to write the pictures.")
+    flags.DEFINE_string("path", "dataset_visualizations", "Directory in which to write the pictures (in "
+                        "<path>/<name>/).")
+    flags.DEFINE_boolean("overwrite", False, "Draw the pictures again even if <path>/<name> holds finished ones.")
     common.run_main(main, "dtl_visualize_dataset")
 
 

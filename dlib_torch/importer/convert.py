@@ -14,6 +14,8 @@ from dlib_torch.methods.shared import architectures
 from dlib_torch.utils.errors import UserError
 
 IMAGE_SIZE = 64  # every architecture of the reference assumes 64x64 images
+MAX_LATENTS = 4096  # far above any published model (10); a larger value in an archive is refused, not built
+CHANNELS = (1, 3)  # the reference's data sets: grey or RGB
 
 # gin name -> (our class, [(our layer, TF layer, kind)]), in the order of the reference's code.
 ENCODERS = {
@@ -69,6 +71,9 @@ def model_spec(train_config, source):
     except ValueError:
         raise UserError("{}: {} = {} is not an integer".format(source, num_latent_key,
                                                                train_config[num_latent_key])) from None
+    if not 1 <= num_latent <= MAX_LATENTS:
+        raise UserError("{}: {} = {} is not a latent size this importer builds (1 to {}); the archive is damaged "
+                        "or not a disentanglement_lib model".format(source, num_latent_key, num_latent, MAX_LATENTS))
     return ModelSpec(encoder_fn, decoder_fn, num_latent, value("reconstruction_loss.activation", "logits"))
 
 
@@ -129,11 +134,16 @@ def _channels(bundle, spec, source):
         if len(shape) != 4:
             raise UserError("{}: variable {} has shape {}, not the [4, 4, channels, 32] of @conv_encoder".format(
                 source, first, list(shape)))
-        return int(shape[2])
-    if len(shape) != 2 or shape[0] % (IMAGE_SIZE * IMAGE_SIZE):
-        raise UserError("{}: variable {} has shape {}, not [64 * 64 * channels, units] as @{} needs".format(
-            source, first, list(shape), spec.encoder_fn))
-    return int(shape[0]) // (IMAGE_SIZE * IMAGE_SIZE)
+        channels = int(shape[2])
+    else:
+        if len(shape) != 2 or shape[0] % (IMAGE_SIZE * IMAGE_SIZE):
+            raise UserError("{}: variable {} has shape {}, not [64 * 64 * channels, units] as @{} needs".format(
+                source, first, list(shape), spec.encoder_fn))
+        channels = int(shape[0]) // (IMAGE_SIZE * IMAGE_SIZE)
+    if channels not in CHANNELS:
+        raise UserError("{}: variable {} declares {} image channels; the reference's images have {}".format(
+            source, first, channels, " or ".join(map(str, CHANNELS))))
+    return channels
 
 
 def _variable_shape(bundle, name, source):
@@ -151,15 +161,15 @@ def _load(module, scope, layers, bundle, source, architecture):
         for suffix in ("kernel", "bias"):
             name = "{}/{}/{}".format(scope, theirs, suffix)
             key = "{}.{}".format(ours, "weight" if suffix == "kernel" else "bias")
-            _variable_shape(bundle, name, source)
+            declared = list(_variable_shape(bundle, name, source))
+            wanted = _tf_layout(expected[key].shape, kind, suffix)
+            if declared != wanted:
+                raise UserError("{}: variable {} has shape {}, but @{} needs {} (TF layout); the archive does not "
+                                "match its train.gin".format(source, name, declared, architecture, wanted))
             value = np.asarray(bundle.read(name), dtype=np.float32)
             if suffix == "kernel":
                 value = value.T if kind == "dense" and value.ndim == 2 else \
                     value.transpose(3, 2, 0, 1) if value.ndim == 4 else value
-            if tuple(value.shape) != tuple(expected[key].shape):
-                raise UserError("{}: variable {} has shape {}, but @{} needs {} (TF layout); the archive does not "
-                                "match its train.gin".format(source, name, list(bundle.shape(name)), architecture,
-                                                             _tf_layout(expected[key].shape, kind, suffix)))
             state[key] = torch.from_numpy(np.ascontiguousarray(value))
     module.load_state_dict(state, strict=True)
 

@@ -41,11 +41,14 @@ PUBLISHED_PREFIXES = ("visualizations/", "postprocessed/", "metrics/")
 class ImportedModel:
     """Everything an import writes, prepared in memory."""
 
-    def __init__(self, encoder, decoder, observation_shape, train_gin, train_results, published, import_results):
+    def __init__(self, encoder, decoder, observation_shape, train_gin, train_results, published, import_results,
+                 archive):
         self.encoder, self.decoder, self.observation_shape = encoder, decoder, observation_shape
         self.train_gin, self.train_results = train_gin, train_results
-        self.published = published  # {relative path under published/: bytes or text}
+        # {relative path under published/: the marked record's text, or None: streamed from the archive}
+        self.published = published
         self.import_results = import_results
+        self.archive = archive
 
 
 def model_number(source):
@@ -96,10 +99,9 @@ def prepare(source, verify_checksums=True):
     for path in archive.files():
         if not path.startswith(PUBLISHED_PREFIXES) or "/tfhub/" in path or "/tf_checkpoint/" in path:
             continue
-        data = archive.read(path)
+        published[path] = None
         if "/results/aggregate/" in path and path.endswith(".json"):
-            data = records.mark_imported(data, "{}: {}".format(source, path))
-        published[path] = data
+            published[path] = records.mark_imported(archive.read(path), "{}: {}".format(source, path))
     import_results = {
         "source": records.SOURCE,
         "archive": os.path.abspath(source),
@@ -111,7 +113,8 @@ def prepare(source, verify_checksums=True):
         "dropped_train_bindings": dropped,
         "num_published_files": len(published),
     }
-    return ImportedModel(encoder, decoder, observation_shape, train_gin, train_results, published, import_results)
+    return ImportedModel(encoder, decoder, observation_shape, train_gin, train_results, published, import_results,
+                         archive)
 
 
 def write(prepared, model_dir, prepare_time, start):
@@ -123,12 +126,12 @@ def write(prepared, model_dir, prepare_time, start):
     }, os.path.join(model_dir, "exported"))
     for path, data in prepared.published.items():
         target = os.path.join(model_dir, PUBLISHED, *path.split("/"))
-        if isinstance(data, str):
+        if data is not None:
             atomic.write_text(target, data)
-        else:
-            with atomic.atomic_path(target) as tmp:
-                with open(tmp, "wb") as f:
-                    f.write(data)
+            continue
+        with atomic.atomic_path(target) as tmp:
+            with open(tmp, "wb") as f:
+                prepared.archive.copy_to(path, f)
     result_dir = os.path.join(model_dir, "results")
     atomic.write_text(os.path.join(result_dir, "gin", "train.gin"), prepared.train_gin)
     json_dir = os.path.join(result_dir, "json")
@@ -157,6 +160,9 @@ def _check_runs(encoder, decoder, observation_shape, num_latent, source):
 def _json(data, source, path):
     try:
         return json.loads(data.decode("utf-8"))
+    except RecursionError:
+        raise UserError("{}: {} is nested too deeply to be a record; the archive is damaged".format(
+            source, path)) from None
     except (UnicodeDecodeError, ValueError) as e:
         raise UserError("{}: {} is not valid JSON ({}); the archive is damaged".format(source, path, e)) from None
 

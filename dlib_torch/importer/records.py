@@ -83,7 +83,14 @@ def translate_train_results(reference_results, source):
     translated = {key: reference_results[key] for key in TRAIN_RESULT_KEYS if key in reference_results}
     translated.update({key: value for key, value in reference_results.items() if key not in translated})
     if "global_step" in translated:
-        translated["global_step"] = int(translated["global_step"])
+        step = translated["global_step"]
+        try:
+            if isinstance(step, bool) or float(step) != int(float(step)) or int(float(step)) < 0:
+                raise ValueError
+            translated["global_step"] = int(float(step))
+        except (TypeError, ValueError, OverflowError):
+            raise UserError("{}: global_step = {!r} is not a step count; the archive is damaged".format(
+                source, step)) from None
     return translated
 
 
@@ -91,6 +98,8 @@ def mark_imported(aggregate_bytes, source):
     """An aggregate record of the archive with `source = 'disentanglement_lib'` added (JSON text)."""
     try:
         record = json.loads(aggregate_bytes.decode("utf-8"))
+    except RecursionError:
+        raise UserError("{} is nested too deeply to be a record; the archive is damaged".format(source)) from None
     except (UnicodeDecodeError, ValueError) as e:
         raise UserError("{} is not valid JSON ({}); the archive is damaged".format(source, e)) from None
     if not isinstance(record, dict):

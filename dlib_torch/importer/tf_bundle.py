@@ -34,6 +34,7 @@ BLOCK_TRAILER_SIZE = 5
 DTYPES = {1: np.float32, 2: np.float64, 3: np.int32, 4: np.uint8, 5: np.int16, 6: np.int8, 9: np.int64,
           10: np.bool_, 17: np.uint16, 19: np.float16, 22: np.uint32, 23: np.uint64}
 DT_STRING = 7
+MAX_TENSOR_BYTES = 1 << 31  # larger than any variable of the reference's networks (a few MB)
 
 
 class BundleError(UserError):
@@ -87,9 +88,14 @@ class TensorBundle:
         if entry["sliced"]:
             raise BundleError("{}: tensor {!r} is a partitioned variable, which this reader does not "
                               "decode".format(self.label, name))
-        data = self._shard(entry["shard_id"])
         start, size = entry["offset"], entry["size"]
-        expected = int(np.prod(entry["shape"], dtype=np.int64)) * np.dtype(entry["dtype"]).itemsize
+        expected = np.dtype(entry["dtype"]).itemsize
+        for dim in entry["shape"]:
+            expected *= dim  # Python integers: a hostile shape cannot overflow
+        if any(dim < 0 for dim in entry["shape"]) or expected > MAX_TENSOR_BYTES:
+            raise BundleError("{}: tensor {!r} declares shape {} ({} bytes), which no model of the reference has; "
+                              "the bundle is damaged".format(self.label, name, list(entry["shape"]), expected))
+        data = self._shard(entry["shard_id"])
         if size != expected:
             raise BundleError("{}: tensor {!r} holds {} bytes but its shape {} needs {}".format(
                 self.label, name, size, list(entry["shape"]), expected))

@@ -16,6 +16,7 @@ import pandas as pd
 import simplejson as json
 
 from dlib_torch.utils import atomic
+from dlib_torch.utils import output_dirs
 from dlib_torch.utils.errors import UserError
 
 # A pool pays off only beyond a few hundred files; chunks keep the inter-process traffic coarse.
@@ -26,28 +27,37 @@ _NUM_SKIPPED_SHOWN = 5
 Summary = collections.namedtuple("Summary", ["num_records", "num_skipped", "skipped_paths"])
 
 
-def aggregate_results_to_json(result_file_pattern, output_path, num_processes=None):
+def aggregate_results_to_json(result_file_pattern, output_path, num_processes=None, overwrite=False):
     """Aggregates every record matching the glob into one JSON file (written atomically).
+
+    The file is recorded in its folder's manifest (utils/manifest.py): a rerun replaces a file this function
+    wrote and that is unchanged since; any other existing file is refused (one line) unless `overwrite`, and
+    one of the records read never.
 
     Args:
       result_file_pattern: glob of the records, e.g. "output/*/*/metrics/*/*/results/aggregate/evaluation.json"
         (`**` matches any number of folders).
       output_path: the JSON file to write.
       num_processes: reader processes; default: the CPUs this process may use.
+      overwrite: replace an existing file this function did not write.
 
     Returns:
       Summary(num_records, num_skipped, skipped_paths): skipped_paths holds the first few skipped files.
     """
-    records, skipped = _collect(result_file_pattern, num_processes)
-    with atomic.atomic_path(output_path) as tmp:
-        pd.DataFrame(records).to_json(path_or_buf=tmp)
+    paths = _matching(result_file_pattern)
+    directory = os.path.dirname(os.path.abspath(output_path))
+    with output_dirs.owned_files(directory, overwrite, inputs=paths) as owned:
+        owned.check(output_path)
+        records, skipped = _collect(paths, num_processes)
+        with atomic.atomic_path(output_path) as tmp:
+            pd.DataFrame(records).to_json(path_or_buf=tmp)
     return Summary(len(records), len(skipped), skipped[:_NUM_SKIPPED_SHOWN])
 
 
 def load_records(result_file_pattern, num_processes=None):
     """The records matching the glob, read in parallel and without writing a file (dtl_report's
     --result_file_pattern); returns (records, number of unreadable files skipped)."""
-    records, skipped = _collect(result_file_pattern, num_processes)
+    records, skipped = _collect(_matching(result_file_pattern), num_processes)
     return records, len(skipped)
 
 
@@ -56,11 +66,16 @@ def load_aggregated_json_results(source_path):
     return pd.read_json(source_path, orient="columns")
 
 
-def _collect(result_file_pattern, num_processes):
-    """(records, skipped paths) of the files matching the glob; no match is a UserError."""
+def _matching(result_file_pattern):
+    """The record files matching the glob, sorted; no match is a UserError."""
     paths = sorted(glob.glob(result_file_pattern, recursive=True))
     if not paths:
         raise UserError("no result files match {!r}; check --result_file_pattern".format(result_file_pattern))
+    return paths
+
+
+def _collect(paths, num_processes):
+    """(records, skipped paths) of the record files."""
     records, skipped = _load_all(paths, num_processes)
     if skipped:
         logging.warning("skipped %d unreadable or unfinished records, e.g.:\n  %s", len(skipped),
@@ -91,7 +106,7 @@ def _load(path):
     try:
         with open(path, encoding="utf-8") as f:
             record = json.load(f)
-    except (OSError, ValueError):  # vanished, unreadable, truncated or not JSON
+    except (OSError, ValueError, RecursionError):  # vanished, unreadable, truncated, not JSON or hostile
         return path
     if not isinstance(record, dict):
         return path

@@ -11,6 +11,7 @@ module whose bytes no longer match (a damaged file can still load and produce nu
 zip archive's CRCs where no digest was recorded.
 """
 import hashlib
+import io
 import os
 import warnings
 import zipfile
@@ -19,6 +20,7 @@ import numpy as np
 import torch
 
 from dlib_torch.utils import atomic
+from dlib_torch.utils import manifest
 from dlib_torch.utils.errors import UserError
 
 DIGEST_SUFFIX = ".sha256"
@@ -35,47 +37,53 @@ def exported_path(directory, name):
 
 def save(scripted_module, path):
     """Saves a TorchScript module atomically, then the SHA-256 of its bytes beside it."""
+    buffer = io.BytesIO()  # serialised in memory: torch's zip writer aborts the process on a full disk
     with warnings.catch_warnings():
         # TorchScript is the export format DESIGN §3 promises; recent torch versions call it deprecated.
         warnings.simplefilter("ignore", DeprecationWarning)
-        with atomic.atomic_path(path) as tmp:
-            torch.jit.save(scripted_module, tmp)
-    atomic.write_text(path + DIGEST_SUFFIX, file_digest(path) + "\n")
+        torch.jit.save(scripted_module, buffer)
+    save_with_digest(path, buffer.getvalue())
+
+
+def save_with_digest(path, data):
+    """Writes `data` to `path` atomically, then its SHA-256 to `<path>.sha256`."""
+    atomic.write_bytes(path, data)
+    atomic.write_text(path + DIGEST_SUFFIX, hashlib.sha256(data).hexdigest() + "\n")
 
 
 def file_digest(path):
     """Hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return manifest.file_sha256(path)
 
 
-def verify(path):
-    """Raises a one-line UserError if the exported module at `path` is missing or damaged."""
+def verify_digest(path, what, fix):
+    """Raises a one-line UserError if the file at `path` (`what`, e.g. 'exported module') is missing, or its
+    bytes differ from the SHA-256 recorded beside it, or (where none was recorded) its zip CRCs fail.
+    `fix` says the ways forward."""
     if not os.path.exists(path):
-        raise UserError("exported module {} is missing; re-export it (rerun the stage that wrote it with "
-                        "--overwrite)".format(path))
+        raise UserError("{} {} is missing; {}".format(what, path, fix))
     digest_path = path + DIGEST_SUFFIX
     if os.path.exists(digest_path):
-        with open(digest_path, encoding="utf-8") as f:
+        with open(digest_path, encoding="utf-8", errors="replace") as f:
             recorded = f.read().strip()
         actual = file_digest(path)
         if actual != recorded:
-            raise UserError("exported module {} is damaged: its SHA-256 is {} but {} was recorded when it was "
-                            "written; restore it or rerun the stage that wrote it with --overwrite".format(
-                                path, actual, recorded))
+            raise UserError("{} {} is damaged: its SHA-256 is {} but {} was recorded when it was written; "
+                            "{}".format(what, path, actual, recorded[:64], fix))
         return
     try:
         with zipfile.ZipFile(path) as archive:
             bad_member = archive.testzip()
-    except (zipfile.BadZipFile, OSError) as e:
-        raise UserError("exported module {} is damaged ({}); restore it or rerun the stage that wrote it with "
-                        "--overwrite".format(path, e)) from None
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
+        raise UserError("{} {} is damaged ({}); {}".format(what, path, " ".join(str(e).split())[:120], fix)
+                        ) from None
     if bad_member is not None:
-        raise UserError("exported module {} is damaged (checksum error in {}); restore it or rerun the stage "
-                        "that wrote it with --overwrite".format(path, bad_member))
+        raise UserError("{} {} is damaged (checksum error in {}); {}".format(what, path, bad_member, fix))
+
+
+def verify(path):
+    """Raises a one-line UserError if the exported module at `path` is missing or damaged."""
+    verify_digest(path, "exported module", "restore it or rerun the stage that wrote it with --overwrite")
 
 
 def load(path, device="cpu"):

@@ -1,11 +1,13 @@
 """The one policy every stage follows for its output directory (DESIGN §2 and §8).
 
-A stage owns only what it wrote. `claim` takes the directory's exclusive lock for the duration of the step,
-refuses a directory that is or contains one of the stage's inputs, or that holds anything the stage cannot
-prove it wrote, and marks the directory as unfinished work (`.dtl_unfinished`, naming the step) until the
-records are written. A rerun then redoes (or, for training, resumes) a directory that carries its own marker;
-`--overwrite` replaces only a finished step of the same kind. Temporary files of an interrupted atomic write
-are removed. Nothing here imports torch, so the command-line stages can refuse bad output paths cheaply.
+A stage owns only what it wrote, and knows it from the directory's manifest (utils/manifest.py), never by
+inference. `claim` takes the directory's exclusive lock for the duration of the step, refuses a directory that
+is or contains one of the stage's inputs, or a non-empty one without a manifest of this step, and marks the
+directory as unfinished work (`.dtl_unfinished`, naming the step) until the records are written. A rerun then
+redoes (or, for training, resumes) its own unfinished work; `--overwrite` replaces only a finished step of the
+same kind. Either way only manifest entries whose content is unchanged are removed: a user's file beside the
+outputs stays, and one of the step's files that the user edited stops the command (one line naming it) before
+anything is removed. Nothing here imports torch, so the command-line stages can refuse bad output paths cheaply.
 
 Locks: `<dir>/.dtl_lock`, held with `fcntl.flock` by an open file, so a crashed holder leaves no stale lock
 (its file stays, harmless; a normal release removes it).
@@ -16,7 +18,6 @@ import contextlib
 import errno
 import json
 import os
-import shutil
 import socket
 import time
 
@@ -25,11 +26,14 @@ try:
 except ImportError:  # not POSIX: no locking
     fcntl = None
 
+from dlib_torch.utils import manifest as manifest_lib
 from dlib_torch.utils.errors import UserError
 
 UNFINISHED_MARKER = ".dtl_unfinished"
 LOCK_FILE = ".dtl_lock"
-_OWN_FILES = (UNFINISHED_MARKER, LOCK_FILE)
+_OWN_FILES = (UNFINISHED_MARKER, LOCK_FILE, manifest_lib.MANIFEST_FILE)
+# What an older dlib_torch's unfinished training left (adopted into a new manifest so that it resumes).
+_LEGACY_TRAINING_ENTRIES = ("checkpoints", "scalars.jsonl", "tensorboard")
 
 _settings = {"wait_for_lock": False}
 _held_locks = {}  # realpath -> [fd, depth]: a process may re-enter its own lock (dtl_reproduce's steps)
@@ -62,7 +66,7 @@ def require_finished(directory, step_name, command_hint):
 
 
 def check_output_directory(output_directory, step_name, overwrite=False, inputs=(), finished_ok=False,
-                           keep_unfinished=False):
+                           keep_unfinished=False, kind=None):
     """Checks, without changing anything, that a stage may write `output_directory`; raises a one-line
     UserError otherwise. Returns the directory's state: 'new', 'unfinished', 'finished' or 'finished_ok'
     (finished, nothing to do).
@@ -73,49 +77,85 @@ def check_output_directory(output_directory, step_name, overwrite=False, inputs=
       overwrite: a finished step of the same kind may be replaced.
       inputs: directories the stage reads; the output may be neither one of them nor contain one.
       finished_ok: a finished directory (without `overwrite`) is 'finished_ok' instead of an error.
-      keep_unfinished: the step resumes unfinished work (training); its legacy layout counts as its own.
+      keep_unfinished: the step resumes unfinished work (training); its files are kept, not redone.
+      kind: what wrote the step when commands share a step name (dtl_udr's `udr` records are step
+        `evaluation`); default `step_name`. A directory of another kind is never taken over.
     """
     _refuse_inputs(output_directory, inputs)
     if os.path.exists(output_directory) and not os.path.isdir(output_directory):
         raise UserError("output directory {} is a file; choose another path".format(output_directory))
     if not os.path.isdir(output_directory):
         return "new"
+    kind = kind or step_name
+    owner = manifest_lib.Manifest.load(output_directory)
     marker_step = _marker_step(output_directory)
-    if marker_step is not None:  # unfinished work (its records may include those it carried forward)
-        if marker_step == step_name:
-            return "unfinished"
+    if marker_step is not None and marker_step != step_name:
         raise UserError("{} holds unfinished work of step '{}', not '{}'; choose another output directory".format(
             output_directory, marker_step, step_name))
-    own_step = finished_step(output_directory)
-    if own_step is not None and own_step != step_name:
-        raise UserError("output directory {} already holds finished '{}' results; nothing there is deleted: "
-                        "choose a new or empty directory".format(output_directory, own_step))
-    finished = own_step == step_name
-    if finished and not overwrite:
-        if finished_ok:
-            return "finished_ok"
-        raise UserError("{} already holds finished '{}' results; pass --overwrite to replace them".format(
-            output_directory, step_name))
-    if finished:
+    if owner is None:
+        return _state_without_manifest(output_directory, step_name, overwrite, finished_ok, keep_unfinished,
+                                       marker_step)
+    if owner.step != step_name or owner.kind != kind:
+        if owner.step != step_name and owner.state("results/aggregate/{}.json".format(owner.step)) == "own":
+            raise UserError("output directory {} already holds finished '{}' results; nothing there is deleted: "
+                            "choose a new or empty directory".format(output_directory, owner.step))
+        raise UserError("output directory {} holds the work of another step ('{}'{}); nothing there is replaced: "
+                        "choose another output directory".format(
+                            output_directory, owner.step, "" if owner.kind == owner.step else
+                            ", written as '{}'".format(owner.kind)))
+    record = "results/aggregate/{}.json".format(step_name)
+    if marker_step is None and owner.state(record) == "own":
+        if not overwrite:
+            if finished_ok:
+                return "finished_ok"
+            raise UserError("{} already holds finished '{}' results; pass --overwrite to replace them".format(
+                output_directory, step_name))
+        _refuse_changed(owner)
         return "finished"
+    if not keep_unfinished:
+        _refuse_changed(owner)
+    return "unfinished"
+
+
+def _state_without_manifest(output_directory, step_name, overwrite, finished_ok, keep_unfinished, marker_step):
+    """A directory with no manifest: empty (new), or written by an older dlib_torch, or someone else's."""
     foreign = _foreign_entries(output_directory)
     if not foreign:
         return "new"
-    if keep_unfinished and _legacy_own(output_directory):
+    if marker_step is None and finished_step(output_directory) == step_name:
+        if not overwrite:
+            if finished_ok:
+                return "finished_ok"
+            raise UserError("{} already holds finished '{}' results; pass --overwrite to replace them".format(
+                output_directory, step_name))
+        raise UserError("{} holds finished '{}' results of an older dlib_torch, which kept no list of the files it "
+                        "wrote; nothing there is deleted: move it away (or delete it yourself), then run the same "
+                        "command again".format(output_directory, step_name))
+    if marker_step == step_name and keep_unfinished and _legacy_own(output_directory):
         return "unfinished"
     raise UserError("output directory {} already holds files this stage did not write (e.g. {}); nothing there "
                     "is deleted: choose a new or empty directory".format(output_directory, foreign[0]))
 
 
+def _refuse_changed(owner):
+    changed = owner.changed()
+    if changed:
+        raise UserError("{} was written by this step but has changed since; nothing was deleted: move it away (or "
+                        "restore it), then run the same command again".format(owner.full(changed[0])))
+
+
 @contextlib.contextmanager
-def claim(output_directory, step_name, overwrite=False, inputs=(), keep_unfinished=False, finished_ok=False):
+def claim(output_directory, step_name, overwrite=False, inputs=(), keep_unfinished=False, finished_ok=False,
+          kind=None):
     """Locks and prepares `output_directory` for `step_name`; yields a Claim whose `skip` is True when the
     step is already finished and `finished_ok` (nothing to do).
 
-    A new directory is created and marked unfinished; an unfinished one of this step is cleared (or kept,
-    with `keep_unfinished`, for training to resume); a finished one is replaced only with `overwrite`. On a
-    normal exit of the block the marker is removed (the step's records must have been written inside it);
-    on an exception it stays, so a rerun knows the work is its own. The lock is released either way.
+    A new directory is created with a manifest and marked unfinished; an unfinished one of this step has its
+    own files removed (or kept, with `keep_unfinished`, for training to resume); a finished one is replaced
+    only with `overwrite`, and then only the files its manifest lists unchanged. Inside the block every file
+    the writers of utils/atomic.py write there is recorded in the manifest. On a normal exit the marker is
+    removed (the step's records must have been written inside it); on an exception it stays, so a rerun knows
+    the work is its own. The lock is released either way.
     """
     _refuse_inputs(output_directory, inputs)
     if os.path.exists(output_directory) and not os.path.isdir(output_directory):
@@ -125,29 +165,113 @@ def claim(output_directory, step_name, overwrite=False, inputs=(), keep_unfinish
     try:
         with locked(output_directory):
             state = check_output_directory(output_directory, step_name, overwrite, inputs, finished_ok,
-                                           keep_unfinished)
+                                           keep_unfinished, kind)
             if state == "finished_ok":
                 yield Claim(output_directory, skip=True)
                 return
+            owner = _manifest_for_claim(output_directory, step_name, kind or step_name, keep_unfinished)
             if state == "finished" or (state == "unfinished" and not keep_unfinished):
-                _clear(output_directory)
+                owner.remove_owned()
             else:
-                _remove_temporary_files(output_directory)
+                owner.remove_temporaries()
             _write_marker(output_directory, step_name)
-            yield Claim(output_directory, skip=False)
+            manifest_lib.activate(owner)
+            try:
+                yield Claim(output_directory, skip=False, manifest=owner)
+            finally:
+                manifest_lib.deactivate(owner)
             _remove(os.path.join(output_directory, UNFINISHED_MARKER))
+            owner.compact()
     except BaseException:
         if not existed:
             _remove_if_untouched(output_directory)
         raise
 
 
-class Claim:
-    """The result of `claim`: the directory, and whether there is nothing to do."""
+def _manifest_for_claim(directory, step_name, kind, keep_unfinished):
+    """The directory's manifest; a new one for a new directory, adopting an older dlib_torch's unfinished
+    training files (its known layout only) so that they resume."""
+    owner = manifest_lib.Manifest.load(directory)
+    if owner is not None:
+        return owner
+    try:
+        owner = manifest_lib.Manifest.create(directory, step_name, kind)
+    except OSError as e:
+        raise UserError("cannot write the manifest in {} ({}); the directory must be writable".format(
+            directory, e.strerror)) from None
+    if keep_unfinished:
+        for root, _, files in os.walk(directory):
+            relative_root = os.path.relpath(root, directory)
+            if relative_root != "." and relative_root.split(os.sep)[0] not in _LEGACY_TRAINING_ENTRIES:
+                continue
+            if relative_root != ".":
+                owner.makedirs(root)
+            for name in files:
+                if relative_root != "." or name in _LEGACY_TRAINING_ENTRIES:
+                    owner.adopt(os.path.join(root, name))
+    return owner
 
-    def __init__(self, directory, skip):
+
+class Claim:
+    """The result of `claim`: the directory, whether there is nothing to do, and its manifest."""
+
+    def __init__(self, directory, skip, manifest=None):
         self.directory = directory
         self.skip = skip
+        self.manifest = manifest
+
+
+@contextlib.contextmanager
+def owned_files(directory, overwrite=False, inputs=(), kind="files"):
+    """For commands that write single files into a directory that is not a step's (dtl_aggregate's
+    --output_path, dtl_submit's job scripts): locks `directory` and records what the block writes there in
+    its manifest, so that a rerun replaces its own files and never a user's.
+
+    Writing over an existing file the directory's manifest does not list unchanged is refused with one line,
+    unless `overwrite` (None: the command has no --overwrite); an input (a path in `inputs`) is never written.
+    """
+    _make_directory(directory)
+    with locked(directory):
+        owner = manifest_lib.Manifest.load(directory)
+        if owner is not None and owner.step is not None:
+            raise UserError("{} holds the output of step '{}'; write this file elsewhere".format(directory,
+                                                                                                 owner.step))
+        if owner is None:
+            try:
+                owner = manifest_lib.Manifest.create(directory, None, kind)
+            except OSError as e:
+                raise UserError("cannot write in {} ({}); choose a writable path".format(directory,
+                                                                                         e.strerror)) from None
+        guard = _OwnedFiles(owner, overwrite, [os.path.realpath(p) for p in inputs])
+        manifest_lib.activate(owner)
+        try:
+            yield guard
+        finally:
+            manifest_lib.deactivate(owner)
+
+
+class _OwnedFiles:
+    """What `owned_files` yields: `check(path, flag)` before writing a file of the directory."""
+
+    def __init__(self, owner, overwrite, inputs):
+        self.owner, self.overwrite, self.inputs = owner, overwrite, inputs
+
+    def check(self, path, flag="--output_path"):
+        """Refuses (one line) to write `path` if it is an input, or a file this command did not write and
+        the user did not pass --overwrite; otherwise makes it replaceable."""
+        named = "{}={}".format(flag, path) if flag.startswith("--") else "{} {}".format(flag, path)
+        if os.path.realpath(path) in self.inputs:
+            raise UserError("{} is one of the files this command reads; choose another path".format(named))
+        if os.path.isdir(path):
+            raise UserError("{} is a directory; name a file".format(named))
+        state = self.owner.state(self.owner.relative(path))
+        if state in ("foreign", "changed"):
+            if not self.overwrite:
+                raise UserError("{} exists and {}; nothing was replaced: {}choose another path".format(
+                    named, "was not written by this command" if state == "foreign" else
+                    "has changed since this command wrote it", "pass --overwrite to replace it, or "
+                    if self.overwrite is not None else "move it away or "))
+            self.owner.adopt(path)
 
 
 @contextlib.contextmanager
@@ -168,9 +292,15 @@ def locked(directory):
     lock_path = os.path.join(directory, LOCK_FILE)
     fd = _open_locked(lock_path, directory)
     try:
-        os.ftruncate(fd, 0)
-        os.write(fd, json.dumps({"host": socket.gethostname(), "pid": os.getpid(),
-                                 "since": time.strftime("%Y-%m-%d %H:%M:%S")}).encode())
+        try:
+            os.ftruncate(fd, 0)
+            os.write(fd, json.dumps({"host": socket.gethostname(), "pid": os.getpid(),
+                                     "since": time.strftime("%Y-%m-%d %H:%M:%S")}).encode())
+        except OSError as e:
+            _remove(lock_path)
+            raise UserError("{} while writing the lock file {}; nothing was changed: free some space (or choose "
+                            "another directory), then run the same command again".format(e.strerror, lock_path)
+                            ) from None
         _held_locks[key] = [fd, 1]
         try:
             yield
@@ -285,12 +415,8 @@ def finished_step(directory):
 
 
 def _foreign_entries(directory):
-    """Entries other than the lock, the marker and temporary files of interrupted writes."""
-    return sorted(name for name in os.listdir(directory) if name not in _OWN_FILES and not _is_temporary(name))
-
-
-def _is_temporary(name):
-    return name.startswith(".") and name.endswith(".tmp")
+    """Entries other than the tool's bookkeeping (lock, marker, manifest, temporary files: names `.dtl_*`)."""
+    return sorted(name for name in os.listdir(directory) if not name.startswith(".dtl_"))
 
 
 def _marker_step(directory):
@@ -316,25 +442,6 @@ def _write_marker(directory, step_name):
                                     "resumes it"}) + "\n")
 
 
-def _clear(directory):
-    """Removes everything in a directory this step owns, except its lock (held by this process)."""
-    for name in os.listdir(directory):
-        if name == LOCK_FILE:
-            continue
-        path = os.path.join(directory, name)
-        if os.path.isdir(path) and not os.path.islink(path):
-            shutil.rmtree(path)
-        else:
-            os.unlink(path)
-
-
-def _remove_temporary_files(directory):
-    for root, _, files in os.walk(directory):
-        for name in files:
-            if _is_temporary(name):
-                _remove(os.path.join(root, name))
-
-
 def _remove(path):
     try:
         os.unlink(path)
@@ -343,10 +450,10 @@ def _remove(path):
 
 
 def _remove_if_untouched(directory):
-    """Removes a directory `claim` created if it holds nothing but the lock and marker."""
+    """Removes a directory `claim` created if it holds nothing but the tool's bookkeeping."""
     try:
         if not _foreign_entries(directory):
-            for name in _OWN_FILES:
+            for name in os.listdir(directory):
                 _remove(os.path.join(directory, name))
             os.rmdir(directory)
     except OSError:

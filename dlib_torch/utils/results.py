@@ -8,6 +8,7 @@ A finished step leaves, in `<output_dir>/results/`:
 The aggregate file is written last, so its presence marks the step as finished. Every file is written
 atomically, and earlier steps' records are carried forward by copying the input's results/ first.
 """
+import ast
 import copy
 import os
 import re
@@ -32,7 +33,7 @@ def update_result_directory(result_directory, step_name, results_dict, old_resul
     """
     if old_result_directory is not None:
         copydir(old_result_directory, result_directory)
-    os.makedirs(result_directory, exist_ok=True)
+    atomic.makedirs(result_directory)
     results_dict["uuid"] = str(uuid.uuid4())
     json_dir = os.path.join(result_directory, "json")
     gin_config_path = os.path.join(result_directory, "gin", "{}.gin".format(step_name))
@@ -128,6 +129,17 @@ def _open_brackets(text):
     return depth
 
 
+def same_gin_value(first, second):
+    """Whether two values as gin prints them (or as a binding writes them) mean the same: `4` and `4.0`,
+    `'mig'` and `"mig"`."""
+    def parsed(text):
+        try:
+            return ast.literal_eval(str(text).strip())
+        except (ValueError, SyntaxError, RecursionError, MemoryError):
+            return str(text).strip()
+    return parsed(first) == parsed(second)
+
+
 def namespaced_dict(base_dict=None, **named_dicts):
     """Fuses named dicts into one, keys namespaced as "<name>.<key>" (on a deep copy of `base_dict`)."""
     result = {} if base_dict is None else copy.deepcopy(base_dict)
@@ -153,6 +165,9 @@ def load_record(path):
     try:
         with open(path, encoding="utf-8") as f:
             record = json.load(f)
+    except RecursionError:
+        raise UserError("results record {} is damaged (nested too deeply to read); restore it, or rerun the step "
+                        "that wrote it with --overwrite".format(path)) from None
     except (ValueError, UnicodeDecodeError) as e:
         raise UserError("results record {} is damaged ({}); restore it, or rerun the step that wrote it with "
                         "--overwrite".format(path, " ".join(str(e).split())[:120])) from None

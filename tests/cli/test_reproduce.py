@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from dlib_torch.cli import reproduce as cli
+from dlib_torch.config import output_paths
 from dlib_torch.config import reproduce as studies
 from dlib_torch.utils import results
 from dlib_torch.utils.errors import Preempted
@@ -78,11 +79,11 @@ def test_model_num_from_flag_slurm_or_default(capsys):
 
 
 def test_output_directory_placeholders():
-    assert cli.output_directory_for(None, "test", 4, None) == os.path.join("output", "test", "4")
-    assert cli.output_directory_for(None, "test", 4, "some/model") == "output"
-    assert cli.output_directory_for("/scratch/{study}-{model_num}/x", "q", 12, None) == "/scratch/q-12/x"
+    assert output_paths.output_directory_for(None, "test", 4, None) == os.path.join("output", "test", "4")
+    assert output_paths.output_directory_for(None, "test", 4, "some/model") == "output"
+    assert output_paths.output_directory_for("/scratch/{study}-{model_num}/x", "q", 12, None) == "/scratch/q-12/x"
     with pytest.raises(UserError, match="placeholders"):
-        cli.output_directory_for("out/{seed}", "q", 1, None)
+        output_paths.output_directory_for("out/{seed}", "q", 1, None)
 
 
 def finish(step):
@@ -99,19 +100,6 @@ def test_finished_steps_are_skipped(tmp_path):
     assert len(lines) == len(steps) == 2 + 2 + 4
     assert all(line.endswith("; skipped") for line in lines)
     assert "train model is finished in {}".format(tmp_path / "out" / "model") in lines[0]
-
-
-def test_signals_raise_preempted_and_handlers_are_restored():
-    before = signal.getsignal(signal.SIGUSR1)
-    with pytest.raises(Preempted, match="SIGUSR1"):
-        with cli.preemption_signals_raise():
-            os.kill(os.getpid(), signal.SIGUSR1)
-            signal.sigtimedwait([], 1)  # let the handler run
-    assert signal.getsignal(signal.SIGUSR1) is before
-    with pytest.raises(Preempted, match="SIGTERM"):
-        with cli.preemption_signals_raise():
-            os.kill(os.getpid(), signal.SIGTERM)
-            signal.sigtimedwait([], 1)
 
 
 def run_cli(*args, env=None, cwd=None):

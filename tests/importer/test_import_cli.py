@@ -64,7 +64,7 @@ def test_a_published_zip_becomes_a_dlib_torch_model(published_zip, tmp_path, tf_
         assert (published / "visualizations" / "reconstructions" / "reconstructions.png").read_bytes() == \
             archive.read("7/visualizations/reconstructions/reconstructions.png")
     assert not os.path.exists(published / "postprocessed" / "mean" / "tfhub")  # TensorFlow files stay behind
-    assert sorted(os.listdir(model_dir)) == ["exported", "published", "results"]
+    assert sorted(os.listdir(model_dir)) == [".dtl_manifest.jsonl", "exported", "published", "results"]
 
     before = os.stat(model_dir / "results" / "aggregate" / "import.json").st_mtime_ns
     again = dtl("dtl_import", "--zip=" + source, "--output_directory=" + template)

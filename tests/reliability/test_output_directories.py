@@ -86,13 +86,22 @@ def test_an_interrupted_step_is_redone_and_its_temporary_files_cleaned(model_cop
     os.remove(os.path.join(mig, "results", "aggregate", "evaluation.json"))
     with open(os.path.join(mig, ".dtl_unfinished"), "w") as f:
         f.write('{"step": "evaluation"}')
-    stale = os.path.join(mig, "results", "json", ".evaluation_results.json.abc123.tmp")
+    # A temporary file the killed run listed in its manifest before creating it, and a user's look-alike.
+    stale = os.path.join(mig, "results", "json", ".dtl_tmp.evaluation_results.json.abc123")
     with open(stale, "w") as f:
         f.write("half a record")
+    with open(os.path.join(mig, ".dtl_manifest.jsonl"), "a") as f:
+        f.write(json.dumps({"writing": "results/json/evaluation_results.json",
+                            "temp": "results/json/.dtl_tmp.evaluation_results.json.abc123"}) + "\n")
+    user_file = os.path.join(mig, "results", "json", ".evaluation_results.json.abc123.tmp")
+    with open(user_file, "w") as f:
+        f.write("mine")
     completed = _evaluate(model_copy["mean"], mig)
     assert completed.returncode == 0, completed.stderr
     assert os.path.exists(os.path.join(mig, "results", "aggregate", "evaluation.json"))
     assert not os.path.exists(stale) and not os.path.exists(os.path.join(mig, ".dtl_unfinished"))
+    with open(user_file) as f:
+        assert f.read() == "mine"
 
 
 def test_unfinished_work_of_another_step_is_not_taken_over(model_copy, tmp_path):
@@ -112,5 +121,5 @@ def test_training_resumes_its_own_unfinished_directory_and_leaves_no_marker(tmp_
     completed = run("dtl_train", "--model_dir=" + str(model_dir), "--gin_config=" + TRAIN_GIN,
                     "--gin_bindings=model.training_steps = 4")
     assert completed.returncode == 0, completed.stderr
-    assert sorted(os.listdir(model_dir)) == ["checkpoints", "exported", "results", "scalars.jsonl"] or \
-        sorted(os.listdir(model_dir)) == ["checkpoints", "exported", "results", "scalars.jsonl", "tensorboard"]
+    assert sorted(os.listdir(model_dir)) == [".dtl_manifest.jsonl", "checkpoints", "exported", "results",
+                                             "scalars.jsonl", "tensorboard"]

@@ -187,7 +187,9 @@ def _transfer(url, partial, expected_size, progress, timeout):
             offset = 0
             partial.start(response.headers.get("ETag") or response.headers.get("Last-Modified"))
             length = response.headers.get("Content-Length")
-            total = int(length) if length is not None else None
+            total = int(length) if length is not None and length.strip().isdigit() else None
+            if length is not None and total is None:
+                log_bad_length(url, length)
         if total is None:
             total = expected_size  # an early close without a length still falls short of the published size
         if total is not None and expected_size is not None and total != expected_size:
@@ -225,6 +227,12 @@ def _stream(response, partial, url, offset, total, progress):
             raise DownloadError("no space left on the device for {} ({} bytes kept; free some space and rerun "
                                 "to resume)".format(partial.path, partial.size())) from None
         raise
+
+
+def log_bad_length(url, length):
+    """A Content-Length that is not a number is ignored (the download then ends when the server closes)."""
+    print("dtl_download: {} sent Content-Length {!r}, which is not a number; ignoring it".format(url, length[:40]),
+          file=sys.stderr, flush=True)
 
 
 def _start_of(content_range):

@@ -16,13 +16,13 @@ would be ambiguous beside dlib_torch.evaluation.evaluate's, so it is registered 
 """
 import contextlib
 import inspect
-import json
 import os
 import time
 
 import gin
 import numpy as np
 
+from dlib_torch.config import output_paths
 from dlib_torch.data.ground_truth import named_data
 from dlib_torch.data.ground_truth import splits
 from dlib_torch.evaluation.udr.metrics import udr  # pylint: disable=unused-import (registers @udr_sklearn)
@@ -35,6 +35,8 @@ from dlib_torch.utils import results
 from dlib_torch.utils import validation
 from dlib_torch.utils.errors import ConfigError
 from dlib_torch.utils.errors import UserError
+
+KIND = "udr"  # its records are step `evaluation` (the reference's); dtl_evaluate never replaces them
 
 UDR_ARGUMENTS = ("ground_truth_data", "representation_functions", "random_state")
 # Used when no gin file names them: the reference's UDR test settings, 100 observations per batch.
@@ -87,8 +89,8 @@ def evaluate(model_dirs, output_dir, overwrite=False, evaluation_fn=gin.REQUIRED
     model_dirs = resolve_model_dirs(model_dirs)
     if group is not None:
         return _evaluate_group(model_dirs, output_dir, overwrite, evaluation_fn, random_seed, group)
-    output_dirs.check_output_directory(output_dir, "evaluation", overwrite, inputs=model_dirs)
-    with output_dirs.claim(output_dir, "evaluation", overwrite, inputs=model_dirs):
+    output_dirs.check_output_directory(output_dir, "evaluation", overwrite, inputs=model_dirs, kind=KIND)
+    with output_dirs.claim(output_dir, "evaluation", overwrite, inputs=model_dirs, kind=KIND):
         timer = time.time()
         results_dict = _score(model_dirs, evaluation_fn, random_seed)
         results_dict["elapsed_time"] = time.time() - timer
@@ -139,12 +141,22 @@ def resolve_model_dirs(model_dirs):
         resolved.append(model_dir)
     if len(set(os.path.realpath(d) for d in resolved)) < len(resolved):
         raise UserError("--model_dirs names the same model twice; give distinct models")
-    latent_sizes = {d: results.gin_dict(os.path.join(d, "results", "gin", "train.gin")).get("encoder.num_latent")
-                    for d in resolved}
-    if len(set(latent_sizes.values())) > 1:
-        raise UserError("the models have different numbers of latents ({}); UDR compares models of one "
-                        "size".format(", ".join("{}: {}".format(d, n) for d, n in latent_sizes.items())))
+    configs = {d: _train_config(d) for d in resolved}
+    for key, what in (("encoder.num_latent", "numbers of latents"), ("dataset.name", "data sets")):
+        values = {d: config.get(key) for d, config in configs.items()}
+        if len(set(values.values())) > 1:
+            raise UserError("the models have different {} ({}); UDR compares models of one size trained on one "
+                            "data set".format(what, ", ".join("{}: {}".format(d, v) for d, v in values.items())))
     return resolved
+
+
+def _train_config(model_dir):
+    """The model's train.gin as {scope.param: value}; its absence is a one-line error."""
+    path = os.path.join(model_dir, "results", "gin", "train.gin")
+    if not os.path.isfile(path):
+        raise UserError("{} has no {}, so its data set and size are unknown; retrain it, or restore the "
+                        "file".format(model_dir, path))
+    return results.gin_dict(path)
 
 
 def validate_parameters():
@@ -201,7 +213,7 @@ def group_models(models, group_by):
     """{group label: [(model_num, directory), ...]} by the values of the `group_by` train gin parameters."""
     groups = {}
     for model_num, directory in models:
-        config = results.gin_dict(os.path.join(directory, "model", "results", "gin", "train.gin"))
+        config = _train_config(os.path.join(directory, "model"))
         missing = [key for key in group_by if key not in config]
         if missing:
             raise UserError("--group_by names {} that model {} ({}) does not record in its train.gin; use "
@@ -225,9 +237,8 @@ def evaluate_study(study, output_template, group_by, overwrite=False, log=print)
     Returns:
       {group label: {model_num: score}} of the groups scored in this run.
     """
-    from dlib_torch.cli import reproduce as reproduce_cli  # the output-directory convention of dtl_reproduce
     validate_parameters()
-    models = study_models(study, output_template, reproduce_cli.output_directory_for)
+    models = study_models(study, output_template, output_paths.output_directory_for)
     if not models:
         raise UserError("no finished model of study {} under {}; train some first with dtl_reproduce "
                         "--study={} --model_num=N".format(study.name, output_template, study.name))
@@ -259,10 +270,11 @@ def _evaluate_group(model_dirs, record_dirs, overwrite, evaluation_fn, random_se
     """UDR of a study group, written as one record per model (key `udr`) in `record_dirs`."""
     label, model_nums, carried = group
     for record_dir, model_dir in zip(record_dirs, model_dirs):
-        output_dirs.check_output_directory(record_dir, "evaluation", overwrite, inputs=[model_dir])
+        output_dirs.check_output_directory(record_dir, "evaluation", overwrite, inputs=[model_dir], kind=KIND)
     with contextlib.ExitStack() as stack:
         for record_dir, model_dir in zip(record_dirs, model_dirs):
-            stack.enter_context(output_dirs.claim(record_dir, "evaluation", overwrite, inputs=[model_dir]))
+            stack.enter_context(output_dirs.claim(record_dir, "evaluation", overwrite, inputs=[model_dir],
+                                                  kind=KIND))
         timer = time.time()
         scores = _score(model_dirs, evaluation_fn, random_seed)
         elapsed = time.time() - timer
@@ -294,5 +306,4 @@ def _recorded_group(record_dir):
     path = os.path.join(record_dir, "results", "json", "evaluation_results.json")
     if not results.step_finished(record_dir, "evaluation") or not os.path.exists(path):
         return None
-    with open(path, encoding="utf-8") as f:
-        return json.load(f).get("udr_group_model_nums")
+    return results.load_record(path).get("udr_group_model_nums")

@@ -8,7 +8,38 @@ import math
 import gin
 import numpy as np
 
+from dlib_torch.utils import gin_utils
+from dlib_torch.utils import validation
 from dlib_torch.utils.errors import ConfigError
+
+
+def validate_parameters(num_labelled_samples=None, num_observations=None):
+    """Checks the bound labeller and annealer settings (and, when given, that the labelled set fits in the
+    data set's `num_observations`) before any work; a bad value is a one-line ConfigError."""
+    labeller = _bound_name("labeller.labeller_fn")
+    if labeller == "bin_labeller":
+        validation.check_int("bin_labeller.num_bins", gin_utils.query_parameter_or("bin_labeller.num_bins", 5), 1)
+    elif labeller == "noisy_labeller":
+        validation.check_float("noisy_labeller.prob_random",
+                               gin_utils.query_parameter_or("noisy_labeller.prob_random", 0.1), 0.0, 1.0)
+    elif labeller == "partial_labeller":
+        validation.check_int("partial_labeller.num_observed_factors",
+                             gin_utils.query_parameter_or("partial_labeller.num_observed_factors", 2), 1)
+    annealer = _bound_name("annealer.anneal_fn")
+    if annealer in ("anneal", "fine_tune"):
+        validation.check_int("annealer.iteration_threshold",
+                             gin_utils.query_parameter_or("annealer.iteration_threshold"),
+                             1 if annealer == "anneal" else 0)
+    if num_labelled_samples is not None and num_observations is not None and num_labelled_samples > num_observations:
+        raise ConfigError("model.num_labelled_samples = {} is larger than the data set ({} observations); label "
+                          "at most {}".format(num_labelled_samples, num_observations, num_observations))
+
+
+def _bound_name(parameter):
+    """The gin name of the configurable bound to `parameter` (e.g. 'noisy_labeller'), or None."""
+    value = gin_utils.query_parameter_or(parameter)
+    configurable = getattr(value, "configurable", None)
+    return getattr(configurable, "name", None)
 
 
 def sample_supervised_data(supervised_seed, ground_truth_data, num_labelled_samples):

@@ -32,11 +32,23 @@ _configurable_train = None
 
 def train_with_gin(model_dir, overwrite=False, gin_config_files=None, gin_bindings=None):
     """Registers `model` (once), parses the gin files and bindings (errors name the culprit), trains, clears gin."""
+    with gin_utils.configured(gin_config_files, gin_bindings):
+        _configurable()(model_dir, overwrite)
+
+
+def check_with_gin(gin_config_files=None, gin_bindings=None):
+    """Parses the training's gin files and bindings and checks the labeller and annealer settings, without
+    any work (dtl_reproduce_semi_supervised calls it before it creates its output directory)."""
+    _configurable()
+    with gin_utils.configured(gin_config_files, gin_bindings):
+        semi_supervised_utils.validate_parameters()
+
+
+def _configurable():
     global _configurable_train
     if _configurable_train is None:
         _configurable_train = gin.configurable("model", module=__name__, denylist=["model_dir", "overwrite"])(train)
-    with gin_utils.configured(gin_config_files, gin_bindings):
-        _configurable_train(model_dir, overwrite)
+    return _configurable_train
 
 
 def train(model_dir, overwrite=False, model=gin.REQUIRED, training_steps=gin.REQUIRED,
@@ -67,9 +79,11 @@ def train(model_dir, overwrite=False, model=gin.REQUIRED, training_steps=gin.REQ
     for seed_name, seed in (("unsupervised_data_seed", unsupervised_data_seed),
                             ("supervised_data_seed", supervised_data_seed), ("model_seed", model_seed)):
         validation.check_int("model." + seed_name, seed, minimum=0, maximum=2**32 - 1)
+    semi_supervised_utils.validate_parameters()
     if training.already_trained(model_dir, overwrite):
         return
     dataset = splits.apply_held_out_split(named_data.get_named_ground_truth_data())
+    semi_supervised_utils.validate_parameters(num_labelled_samples, int(np.prod(dataset.factors_num_values)))
     observations, labels, factor_sizes = semi_supervised_utils.sample_supervised_data(
         supervised_data_seed, dataset, num_labelled_samples)
     model = instantiate(model, factor_sizes)

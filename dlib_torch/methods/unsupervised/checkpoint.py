@@ -1,15 +1,18 @@
 """Training checkpoints that let a run continue bit for bit: parameters, optimizer slots, every RNG, step.
 
 One file, `<model_dir>/checkpoints/latest.pt`, replaced atomically (a reader or a crash sees the old file or
-the new one, never half of one), as the reference kept only its latest TF checkpoint.
+the new one, never half of one), as the reference kept only its latest TF checkpoint. Its SHA-256 is written
+beside it (`latest.pt.sha256`) and checked before a resume, so a damaged checkpoint (a flipped bit still loads)
+is named instead of trained on; a checkpoint of an older version without the digest has its zip CRCs checked.
 """
+import io
 import os
 import random
 
 import numpy as np
 import torch
 
-from dlib_torch.utils import atomic
+from dlib_torch.utils import exported_modules
 from dlib_torch.utils.errors import UserError
 
 CHECKPOINT_DIR = "checkpoints"
@@ -66,27 +69,41 @@ def save(path, model, optimizers, data_random_state, global_step, elapsed_time, 
         "rng": capture_rng_states(data_random_state),
         "extra": extra,
     }
-    with atomic.atomic_path(path) as tmp:
-        with open(tmp, "wb") as f:
-            torch.save(state, f)
-            f.flush()
-            os.fsync(f.fileno())
+    save_state(path, state)
+
+
+def save_state(path, state):
+    """Writes any torch-serialisable `state` atomically with its digest beside it (serialised in memory
+    first: torch's zip writer aborts the process on a full disk)."""
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    exported_modules.save_with_digest(path, buffer.getvalue())
+
+
+def load_state(path):
+    """Reads a file of `save_state` after checking its digest; a damaged one is a one-line UserError."""
+    exported_modules.verify_digest(path, "checkpoint", DAMAGED_FIX)
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # torch raises RuntimeError, EOFError, pickle errors, ... for damaged files
+        raise UserError("checkpoint {} is damaged ({}); {}".format(
+            path, " ".join(str(e).split())[:160] or type(e).__name__, DAMAGED_FIX)) from None
+
+
+DAMAGED_FIX = "delete it to restart training from step 0, or restore it"
 
 
 def load(path, device):
     """Reads a checkpoint (tensors mapped to `device`; RNG states stay on the CPU).
 
-    A file that cannot be read as a checkpoint is a one-line UserError naming it: a damaged checkpoint is
-    never silently replaced by a fresh start, which would throw the run's work away.
+    A file that cannot be read as a checkpoint, or whose bytes differ from its recorded digest, is a one-line
+    UserError naming it: a damaged checkpoint is never silently replaced by a fresh start, which would throw
+    the run's work away, nor trained on.
     """
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-        missing = [key for key in CHECKPOINT_KEYS if key not in state]
-        if missing:
-            raise ValueError("it lacks {}".format(", ".join(missing)))
-    except Exception as e:  # torch raises RuntimeError, EOFError, pickle errors, ... for damaged files
-        raise UserError("checkpoint {} is damaged ({}); delete it to restart training from step 0, or restore "
-                        "it".format(path, " ".join(str(e).split())[:160] or type(e).__name__)) from None
+    state = load_state(path)
+    missing = [key for key in CHECKPOINT_KEYS if not isinstance(state, dict) or key not in state]
+    if missing:
+        raise UserError("checkpoint {} is damaged (it lacks {}); {}".format(path, ", ".join(missing), DAMAGED_FIX))
     state["model"] = {k: v.to(device) for k, v in state["model"].items()}
     return state
 

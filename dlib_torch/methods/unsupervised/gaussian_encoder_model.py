@@ -22,6 +22,7 @@ import warnings
 import torch
 from torch import nn
 
+from dlib_torch.utils import atomic
 from dlib_torch.utils import exported_modules
 
 
@@ -50,7 +51,7 @@ def export_as_torchscript(modules, export_dir):
     Modules are scripted on the CPU (traced on the example input if a user's module cannot be scripted);
     the files load with plain `torch.jit.load`, without dlib_torch.
     """
-    os.makedirs(export_dir, exist_ok=True)
+    atomic.makedirs(export_dir)
     for file_name, (module, example_input) in modules.items():
         module = copy.deepcopy(module).cpu().eval()
         for parameter in module.parameters():

@@ -16,7 +16,7 @@ import gin
 import numpy as np
 import torch
 
-from dlib_torch.utils import atomic
+from dlib_torch.methods.unsupervised import checkpoint
 from dlib_torch.utils import validation
 
 BEST_CHECKPOINT = "best.pt"
@@ -49,7 +49,7 @@ class BestCheckpoint:
         self.sample_batch = sample_batch
         self.best_loss, self.best_step = math.inf, None
         if os.path.exists(self.path):  # a resumed run
-            state = torch.load(self.path, map_location="cpu", weights_only=True)
+            state = checkpoint.load_state(self.path)
             self.best_loss, self.best_step = state["loss"], state["global_step"]
 
     def after_step(self, model, previous_step, global_step):
@@ -60,9 +60,7 @@ class BestCheckpoint:
         if loss < self.best_loss:
             self.best_loss, self.best_step = loss, int(global_step)
             state = {"global_step": int(global_step), "loss": float(loss), "model": model.state_dict()}
-            os.makedirs(os.path.dirname(self.path), exist_ok=True)
-            with atomic.atomic_path(self.path) as tmp:
-                torch.save(state, tmp)
+            checkpoint.save_state(self.path, state)
 
     def selection_loss(self, model, global_step):
         """Mean `reconstruction_loss` over `num_batches` batches of step `global_step`'s own stream, in eval mode."""
@@ -84,6 +82,6 @@ class BestCheckpoint:
         """Loads the best parameters into `model`; returns {"model_selection_step", "model_selection_loss"}."""
         if self.best_step is None:
             return {}
-        state = torch.load(self.path, map_location=device, weights_only=True)
-        model.load_state_dict(state["model"])
+        state = checkpoint.load_state(self.path)
+        model.load_state_dict({k: v.to(device) for k, v in state["model"].items()})
         return {"model_selection_step": int(state["global_step"]), "model_selection_loss": float(state["loss"])}

@@ -25,7 +25,16 @@ def _summary_writer(log_dir):
         from torch.utils.tensorboard import SummaryWriter
     except ImportError:
         return None
-    return SummaryWriter(log_dir)
+    atomic.makedirs(log_dir)
+    writer = SummaryWriter(log_dir)
+    atomic.register_log(_event_file(writer))
+    return writer
+
+
+def _event_file(writer):
+    """The path of the event file a SummaryWriter appends to."""
+    event_writer = writer._get_file_writer().event_writer  # pylint: disable=protected-access
+    return event_writer._file_name  # pylint: disable=protected-access
 
 
 def truncate_scalars(model_dir, last_global_step):
@@ -53,7 +62,7 @@ class TrainingLog:
         self.use_bar = sys.stderr.isatty() if use_bar is None else use_bar
         self.bar = tqdm.tqdm(total=training_steps, initial=start_step, unit="step", dynamic_ncols=True,
                              disable=not self.use_bar)
-        self.scalars_file = open(os.path.join(model_dir, SCALARS_FILE), "a", encoding="utf-8")
+        self.scalars_file = atomic.open_log(os.path.join(model_dir, SCALARS_FILE))
         self.writer = _summary_writer(os.path.join(model_dir, TENSORBOARD_DIR))
         self._last_time = time.monotonic()
         self._last_step = start_step
@@ -83,5 +92,8 @@ class TrainingLog:
     def close(self):
         self.bar.close()
         self.scalars_file.close()
+        atomic.seal(self.scalars_file.name)
         if self.writer is not None:
+            event_file = _event_file(self.writer)
             self.writer.close()
+            atomic.seal(event_file)

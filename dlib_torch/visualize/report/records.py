@@ -39,12 +39,17 @@ MODEL_DIR_MARKERS = (os.sep + "metrics" + os.sep, os.sep + "abstract_reasoning" 
 
 def load(input_paths=(), result_file_pattern=None):
     """The records of dtl_aggregate files `input_paths`, or of the record files matching the glob, as one
-    DataFrame; a missing, empty or unreadable file is a one-line UserError."""
+    DataFrame; a missing, empty or unreadable file is a one-line UserError. A file given twice is read once, and
+    a record present in several inputs (the same `path` and evaluation uuid) is kept once."""
     frames = []
     if result_file_pattern:
         records, num_skipped = aggregate_results.load_records(result_file_pattern)
         frames.append(pd.DataFrame(records))
+    unique_paths = []
     for path in input_paths:
+        if os.path.realpath(path) not in {os.path.realpath(p) for p in unique_paths}:
+            unique_paths.append(path)
+    for path in unique_paths:
         if not os.path.isfile(path):
             raise UserError("--input {} does not exist; give the JSON file dtl_aggregate wrote".format(path))
         try:
@@ -53,6 +58,9 @@ def load(input_paths=(), result_file_pattern=None):
             raise UserError("--input {} is not an aggregated results file (JSON of dtl_aggregate): {}".format(
                 path, " ".join(str(e).split())[:200])) from None
     frame = pd.concat(frames, ignore_index=True, sort=False) if len(frames) > 1 else frames[0]
+    identity = [c for c in ("path", "evaluation_results.uuid", "train_results.uuid") if c in frame.columns]
+    if identity and len(frames) > 1:
+        frame = frame[~frame[identity].astype(str).duplicated(keep="first")].reset_index(drop=True)
     return frame
 
 
@@ -214,8 +222,15 @@ class Records:
                 continue
             keys[metric] = key
             part = rows[MODEL_COLUMNS + ["representation", "metric", "metric_fn"]].copy()
-            part["value"] = pd.to_numeric(rows["evaluation_results." + key], errors="coerce")
-            parts.append(part[part["value"].notna()])
+            raw = rows["evaluation_results." + key]
+            part["value"] = pd.to_numeric(raw, errors="coerce")
+            unusable = raw.notna() & ~np.isfinite(part["value"].astype(float))
+            if unusable.any():
+                examples = ", ".join(sorted({repr(v) for v in raw[unusable]})[:3])
+                self.notes.append("metric '{}': {} of its '{}' values are not finite numbers (e.g. {}); those "
+                                  "records are left out of the figures".format(metric, int(unusable.sum()), key,
+                                                                               examples))
+            parts.append(part[np.isfinite(part["value"].astype(float))])
         columns = MODEL_COLUMNS + ["representation", "metric", "metric_fn", "value"]
         scores = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
         duplicated = scores.duplicated(["model_id", "representation", "metric"], keep="last")

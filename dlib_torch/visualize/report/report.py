@@ -125,9 +125,12 @@ def write_page(output_dir, records, study=None, max_reconstructions=48, dpi=100)
 
 def _drawn(page, family, *args):
     """Runs `family.add_to_page`; records it cannot handle (a user's study, an unforeseen shape) cost that family
-    only: the error goes to the log with its traceback and onto the page as a note, and the rest is drawn."""
+    only: the error goes to the log with its traceback and onto the page as a note, and the rest is drawn. A
+    failure to write (full disk, permissions) or a user error fails the command: the page is left unfinished."""
     try:
         return family.add_to_page(page, *args)
+    except (OSError, UserError, MemoryError):
+        raise
     except Exception as e:  # pylint: disable=broad-except
         name = family.__name__.rsplit(".", 1)[-1]
         logging.exception("dtl_report: the %s figures failed", name)
