@@ -146,8 +146,9 @@ def is_finished(step):
 def _check_recorded_bindings(step):
     path = os.path.join(step.output_dir, "results", "json", "{}_config.json".format(step.kind))
     recorded = results.load_record(path) if os.path.exists(path) else {}
-    for binding in step.bindings:
-        key, _, planned = (part.strip() for part in binding.partition("="))
+    planned_values = dict((part.strip() for part in binding.partition("=")[::2]) for binding in step.bindings)
+    # A key bound twice: the last binding wins, as in gin. Names first: they tell the user most.
+    for key, planned in sorted(planned_values.items(), key=lambda item: not item[0].endswith(".name")):
         if key in recorded and key != "evaluation_runtime.mode" and \
                 not results.same_gin_value(recorded[key], planned):
             raise UserError("{} holds a finished '{}' record of another configuration ({} = {} where this run "

@@ -31,7 +31,7 @@ def recorded_model_dir(input_dir):
     try:
         with open(path, encoding="utf-8") as f:
             return json.load(f).get("model_dir")
-    except (OSError, ValueError, AttributeError):
+    except (OSError, ValueError, AttributeError, RecursionError):
         return None
 
 

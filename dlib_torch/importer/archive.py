@@ -23,7 +23,7 @@ TRAIN_GIN = "model/results/gin/train.gin"
 MODEL_TRAIN_GIN = "results/gin/train.gin"
 # A published model expands to a few tens of MB (its variables barely compress); a ZIP beyond these is refused.
 MAX_EXPANDED_BYTES = 4 << 30
-MAX_EXPANSION_RATIO = 100
+MAX_EXPANSION_RATIO = 20  # variables barely compress; records and pictures compress a few times
 MAX_RECORD_BYTES = 64 << 20  # one member read into memory (records, gin files, variables)
 
 

@@ -131,7 +131,7 @@ def _state_without_manifest(output_directory, step_name, overwrite, finished_ok,
         raise UserError("{} holds finished '{}' results of an older dlib_torch, which kept no list of the files it "
                         "wrote; nothing there is deleted: move it away (or delete it yourself), then run the same "
                         "command again".format(output_directory, step_name))
-    if marker_step == step_name and keep_unfinished and _legacy_own(output_directory):
+    if keep_unfinished and _legacy_training(output_directory, marker_step == step_name):
         return "unfinished"
     raise UserError("output directory {} already holds files this stage did not write (e.g. {}); nothing there "
                     "is deleted: choose a new or empty directory".format(output_directory, foreign[0]))
@@ -358,7 +358,7 @@ def _lock_holder(lock_path):
         with open(lock_path, encoding="utf-8") as f:
             info = json.loads(f.read() or "{}")
         return "host {}, pid {}, since {}".format(info.get("host", "?"), info.get("pid", "?"), info.get("since", "?"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, AttributeError, RecursionError):
         return "holder unknown"
 
 
@@ -407,7 +407,7 @@ def finished_step(directory):
         try:
             with open(os.path.join(aggregate, step + ".json"), encoding="utf-8") as f:
                 namespaces = {key.split(".", 1)[0] for key in json.load(f)}
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError, AttributeError):
             continue
         if all(other + "_results" in namespaces for other in steps):
             return step
@@ -423,14 +423,16 @@ def _marker_step(directory):
     try:
         with open(os.path.join(directory, UNFINISHED_MARKER), encoding="utf-8") as f:
             return json.loads(f.read()).get("step")
-    except (OSError, ValueError, AttributeError):
+    except (OSError, ValueError, AttributeError, RecursionError):
         return None
 
 
-def _legacy_own(directory):
-    """Training directories written before markers existed: only a checkpoint and training logs."""
-    allowed = {"checkpoints", "scalars.jsonl", "tensorboard", "exported"}
-    return set(_foreign_entries(directory)) <= allowed and os.path.isdir(os.path.join(directory, "checkpoints"))
+def _legacy_training(directory, marked):
+    """An older dlib_torch's unfinished training: a checkpoint, and its marker (or, from before markers, nothing
+    but training files). Its files are adopted into a new manifest (`_manifest_for_claim`); others are kept."""
+    if not os.path.isdir(os.path.join(directory, "checkpoints")):
+        return False
+    return marked or set(_foreign_entries(directory)) <= set(_LEGACY_TRAINING_ENTRIES) | {"exported"}
 
 
 def _write_marker(directory, step_name):

@@ -133,3 +133,31 @@ def test_dense_networks_follow_tf_layers_semantics():
     np.testing.assert_allclose(log_vars.numpy(), _dense(hidden, arrays["encoder/dense_1/kernel"],
                                                         arrays["encoder/dense_1/bias"]), rtol=0, atol=1e-4)
     np.testing.assert_allclose(ours.numpy(), logits, rtol=0, atol=1e-4)
+
+
+class _Declared(_Variables):
+    """The fixture's variables with some shapes declared otherwise (a hostile archive's index)."""
+
+    def __init__(self, arrays, shapes):
+        super().__init__(arrays)
+        self.shapes = shapes
+
+    def shape(self, name):
+        return self.shapes.get(name, self.arrays[name].shape)
+
+
+def test_hostile_declared_shapes_are_refused_before_anything_is_built():
+    arrays = _variables()
+    with pytest.raises(UserError, match=r"encoder/e1/kernel declares 1000000000 image channels; the reference's "
+                                        r"images have 1 or 3"):
+        convert.convert(_Declared(arrays, {"encoder/e1/kernel": (4, 4, 10**9, 32)}), SPEC, "fixture")
+    with pytest.raises(UserError, match=r"variable encoder/e5/kernel has shape \[1099511627776, 256\]"):
+        convert.convert(_Declared(arrays, {"encoder/e5/kernel": (1 << 40, 256)}), SPEC, "fixture")
+
+
+@pytest.mark.parametrize("value", ["-3", "0", "1000000000000"])
+def test_a_hostile_latent_size_is_refused(value):
+    config = {"encoder.encoder_fn": "@conv_encoder", "decoder.decoder_fn": "@deconv_decoder",
+              "encoder.num_latent": value}
+    with pytest.raises(UserError, match="is not a latent size this importer builds"):
+        convert.model_spec(config, "train.gin")

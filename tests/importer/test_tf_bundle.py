@@ -1,11 +1,14 @@
 """The numpy TensorBundle reader on a checkpoint that TensorFlow itself wrote (tests/fixtures/tf_conv_model)."""
 import os
 import shutil
+import sys
 
 import numpy as np
 import pytest
 
 from dlib_torch.importer import tf_bundle
+
+sys.path.insert(0, os.path.dirname(__file__))
 
 FIXTURE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fixtures", "tf_conv_model")
 PREFIX = os.path.join(FIXTURE_DIR, "model.ckpt-0")
@@ -69,3 +72,16 @@ def test_truncated_files_are_named(tmp_path):
     os.unlink(prefix + ".index")
     with pytest.raises(tf_bundle.BundleError, match=r"model.ckpt-0.index is missing"):
         tf_bundle.open_bundle(prefix)
+
+
+def test_a_written_bundle_reads_back_and_a_hostile_shape_is_refused(tmp_path):
+    import bundle_writer  # noqa: E402  (tests/importer/bundle_writer.py)
+    prefix = str(tmp_path / "variables")
+    kernel = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
+    bundle_writer.write_bundle(prefix, {"a/kernel": kernel, "b/bias": np.ones(3, np.float32)},
+                               declared_shapes={"b/bias": (1 << 40, 1 << 40)})
+    bundle = tf_bundle.open_bundle(prefix)
+    np.testing.assert_array_equal(bundle.read("a/kernel"), kernel)
+    # A shape whose size overflows int64 (2^80 elements) is named, not wrapped around or allocated.
+    with pytest.raises(tf_bundle.BundleError, match=r"'b/bias' declares shape \[1099511627776, 1099511627776\]"):
+        bundle.read("b/bias")

@@ -6,7 +6,9 @@ import subprocess
 import sys
 
 BIN = os.path.dirname(sys.executable)
-STUDY = os.path.join(os.path.dirname(__file__), "..", "..", "configs", "studies", "test")
+TESTS = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+REPO = os.path.dirname(TESTS)
+STUDY = os.path.join(REPO, "configs", "studies", "test")
 TRAIN_GIN = os.path.join(STUDY, "model_configs", "train_test.gin")
 MEAN_GIN = os.path.join(STUDY, "postprocess_configs", "mean.gin")
 MIG_GIN = os.path.join(STUDY, "metric_configs", "mig.gin")
@@ -40,3 +42,60 @@ def snapshot(directory):
             with open(path, "rb") as f:
                 result[os.path.relpath(path, directory)] = hashlib.sha256(f.read()).hexdigest()
     return result
+
+
+def flip_byte(path, offset=None):
+    """Flips the bits of one byte of a file (the middle one, or `offset`, negative from the end): damage that
+    leaves the file's size and often its format intact."""
+    with open(path, "r+b") as f:
+        size = f.seek(0, os.SEEK_END)
+        position = size // 2 if offset is None else (offset % size)
+        f.seek(position)
+        byte = f.read(1)
+        f.seek(position)
+        f.write(bytes([byte[0] ^ 0xFF]))
+
+
+def manifest_entries(directory):
+    """{relative path: last event} of a directory's .dtl_manifest.jsonl (as utils/manifest.py replays it)."""
+    import json
+    entries = {}
+    with open(os.path.join(directory, ".dtl_manifest.jsonl"), encoding="utf-8") as f:
+        for line in f:
+            if not line.strip():
+                continue
+            event = json.loads(line)
+            path = next((event[k] for k in ("dir", "file", "writing", "log", "removed") if k in event), None)
+            if path is None:
+                continue
+            if "removed" in event:
+                entries.pop(path, None)
+            else:
+                entries[path] = event
+    return entries
+
+
+def assert_manifest_lists_everything(directory, user_files=()):
+    """Every file under `directory` other than the user's and the tool's bookkeeping (`.dtl_*`) is listed in its
+    manifest with the size and SHA-256 it has: the command knows everything it wrote."""
+    entries = manifest_entries(directory)
+    for root, _, files in os.walk(directory):
+        for name in files:
+            path = os.path.join(root, name)
+            relative = os.path.relpath(path, directory).replace(os.sep, "/")
+            if relative in user_files or name.startswith(".dtl_"):
+                continue
+            assert relative in entries, "{} is not in the manifest of {}".format(relative, directory)
+            event = entries[relative]
+            assert "file" in event, (relative, event)
+            with open(path, "rb") as f:
+                assert hashlib.sha256(f.read()).hexdigest() == event["sha256"], relative
+
+
+def published_model_files(model_num=0):
+    """{path: bytes} of a model as disentanglement_lib published it (tests/importer/conftest.py's fixture)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("importer_fixtures", os.path.join(TESTS, "importer", "conftest.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.published_files(model_num)

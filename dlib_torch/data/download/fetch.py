@@ -147,7 +147,7 @@ class _Partial:
         try:
             with open(self.info_path, encoding="utf-8") as f:
                 return json.load(f)
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             return {}
 
 

@@ -252,7 +252,7 @@ def _read_index(index_path):
     try:
         with open(index_path, encoding="utf-8") as f:
             return json.load(f)
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return None
 
 

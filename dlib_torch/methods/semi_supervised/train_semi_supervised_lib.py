@@ -32,8 +32,9 @@ _configurable_train = None
 
 def train_with_gin(model_dir, overwrite=False, gin_config_files=None, gin_bindings=None):
     """Registers `model` (once), parses the gin files and bindings (errors name the culprit), trains, clears gin."""
+    configurable = _configurable()
     with gin_utils.configured(gin_config_files, gin_bindings):
-        _configurable()(model_dir, overwrite)
+        configurable(model_dir, overwrite)
 
 
 def check_with_gin(gin_config_files=None, gin_bindings=None):
@@ -83,7 +84,8 @@ def train(model_dir, overwrite=False, model=gin.REQUIRED, training_steps=gin.REQ
     if training.already_trained(model_dir, overwrite):
         return
     dataset = splits.apply_held_out_split(named_data.get_named_ground_truth_data())
-    semi_supervised_utils.validate_parameters(num_labelled_samples, int(np.prod(dataset.factors_num_values)))
+    if dataset.observations_are_deterministic:  # a finite set of images: the labelled set must fit in it
+        semi_supervised_utils.validate_parameters(num_labelled_samples, int(np.prod(dataset.factors_num_values)))
     observations, labels, factor_sizes = semi_supervised_utils.sample_supervised_data(
         supervised_data_seed, dataset, num_labelled_samples)
     model = instantiate(model, factor_sizes)

@@ -47,7 +47,9 @@ def truncate_scalars(model_dir, last_global_step):
         for line in f:
             try:
                 record = json.loads(line)
-            except ValueError:
+            except (ValueError, RecursionError):
+                continue
+            if not isinstance(record, dict):
                 continue
             if record.get("global_step", 0) <= last_global_step:
                 kept.append(json.dumps(record))
