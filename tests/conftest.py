@@ -82,6 +82,7 @@ class _FileServer:
         self.delay = 0.0        # seconds to wait before answering each request
         self.no_length = set()  # paths answered without Content-Length (the end of the body is the connection's)
         self.no_ranges = set()  # paths answered whole, whatever Range asks for
+        self.bad_length = set()  # paths answered with a Content-Length that is not a number
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -113,7 +114,10 @@ class _FileServer:
                 self.send_response(206 if start else 200)
                 if start:
                     self.send_header("Content-Range", "bytes {}-{}/{}".format(start, len(data) - 1, len(data)))
-                if path not in server.no_length:
+                if path in server.bad_length:
+                    self.send_header("Content-Length", "lots")
+                    self.close_connection = True
+                elif path not in server.no_length:
                     self.send_header("Content-Length", str(len(data) - start))
                 self.send_header("ETag", etag)
                 self.end_headers()

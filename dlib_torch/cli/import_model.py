@@ -39,8 +39,8 @@ def validate_flags(f):
         raise UserError("--study={!r} is not a study name (letters, digits, '_', '.', '-'); it names folders of the "
                         "output and download paths".format(f.study))
     validation.check_string("--output_directory", f.output_directory)
-    from dlib_torch.config import output_paths
-    output_paths.check_template(f.output_directory, "--output_directory")
+    from dlib_torch.utils import templates
+    templates.check_template(f.output_directory, "--output_directory")
     if f.model_num is not None:
         validation.check_int("--model_num", f.model_num, minimum=0)
         return None
@@ -61,8 +61,8 @@ def output_directory_for(template, study, model_num, source):
     if model_num is None and "{model_num}" in template:
         raise UserError("{} records no model.model_num and its name is not a number; pass an --output_directory "
                         "without {{model_num}}".format(source))
-    from dlib_torch.config import output_paths
-    return output_paths.fill(template, "--output_directory", study=study, model_num=model_num)
+    from dlib_torch.utils import templates
+    return templates.fill(template, "--output_directory", study=study, model_num=model_num)
 
 
 def main(argv):

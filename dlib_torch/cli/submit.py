@@ -22,7 +22,7 @@ FLAGS = flags.FLAGS
 
 def main(argv):
     del argv
-    from dlib_torch.config import output_paths
+    from dlib_torch.utils import templates
     from dlib_torch.config import reproduce as studies
     from dlib_torch.utils import atomic
     from dlib_torch.utils import output_dirs
@@ -37,9 +37,9 @@ def main(argv):
     slurm.check_import_from(FLAGS.import_from)
     if FLAGS.max_parallel is not None and FLAGS.max_parallel < 1:
         raise UserError("--max_parallel must be at least 1")
-    output_paths.check_template(FLAGS.output_directory, "--output_directory")
+    templates.check_template(FLAGS.output_directory, "--output_directory")
     output_directory = os.path.abspath(FLAGS.output_directory)
-    job_directory = os.path.abspath(output_paths.fill(FLAGS.job_directory, "--job_directory", ("study",),
+    job_directory = os.path.abspath(templates.fill(FLAGS.job_directory, "--job_directory", ("study",),
                                                       study=study.name))
     log_directory = os.path.join(job_directory, "logs")
     options = slurm.JobOptions(FLAGS.partition, FLAGS.time, FLAGS.mem, FLAGS.cpus_per_task, FLAGS.gpus,

@@ -17,8 +17,8 @@ import shutil
 import subprocess
 import sys
 
-from dlib_torch.config import output_paths
 from dlib_torch.utils import atomic
+from dlib_torch.utils import templates
 from dlib_torch.utils.errors import UserError
 
 # Arguments sbatch and bash both read as they are; anything else is quoted.
@@ -165,7 +165,7 @@ def job_script(study, job_array, job_name, output_directory, log_directory, opti
 def check_import_from(import_from):
     """Refuses an --import_from that would give every task the same archive, or that is no valid template."""
     if import_from:
-        output_paths.check_template(import_from, "--import_from")
+        templates.check_template(import_from, "--import_from")
     if import_from and import_from != "bucket" and not re.match(r"https?://", import_from) and \
             "{model_num}" not in import_from:
         raise UserError("--import_from={} names one ZIP for every task; use {{model_num}} in the path (e.g. "

@@ -22,7 +22,7 @@ def test_dry_run_writes_one_script_per_array(tmp_path):
                  env={"DISENTANGLEMENT_LIB_DATA": "/data"})
     assert run.returncode == 0, run.stderr
     job_directory = tmp_path / "slurm" / "unsupervised_study_v1"
-    assert sorted(os.listdir(job_directory)) == ["dtl_unsupervised_study_v1_0-1000.sbatch",
+    assert sorted(os.listdir(job_directory)) == [".dtl_manifest.jsonl", "dtl_unsupervised_study_v1_0-1000.sbatch",
                                                  "dtl_unsupervised_study_v1_1001-1799.sbatch", "logs"]
     assert run.stdout.count("dtl_submit: wrote ") == 2
     second = (job_directory / "dtl_unsupervised_study_v1_1001-1799.sbatch").read_text()

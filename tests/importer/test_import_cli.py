@@ -195,3 +195,58 @@ def test_bad_flags_are_one_line(args, message):
     run = dtl("dtl_import", *args)
     assert run.returncode == 2
     assert run.stderr.strip().splitlines() == ["dtl_import: error: " + message]
+
+
+def test_a_fetched_file_that_is_not_a_zip_is_set_aside_and_fetched_again(published_zip, http_server, tmp_path):
+    http_server.files["unsupervised_study_v1/3.zip"] = b"<html>a login page</html>" * 40
+    downloads = tmp_path / "downloads"
+    args = ["--model_num=3", "--mirror=" + http_server.base_url, "--download_dir=" + str(downloads),
+            "--output_directory=" + str(tmp_path / "out")]
+    run = dtl("dtl_import", *args)
+    assert run.returncode == 2
+    line = run.stderr.strip().splitlines()[-1]
+    assert "is not a readable ZIP" in line and "3.zip.damaged" in line
+    assert (downloads / "unsupervised_study_v1" / "3.zip.damaged").exists()
+    assert not (downloads / "unsupervised_study_v1" / "3.zip").exists()
+    with open(published_zip(3), "rb") as f:
+        http_server.files["unsupervised_study_v1/3.zip"] = f.read()
+    run = dtl("dtl_import", *args)  # the next run fetches it again
+    assert run.returncode == 0, run.stderr
+
+
+def test_a_refetch_with_another_digest_is_refused_unless_forced(published_zip, http_server, tmp_path):
+    with open(published_zip(4), "rb") as f:
+        first = f.read()
+    http_server.files["unsupervised_study_v1/4.zip"] = first
+    downloads = tmp_path / "downloads"
+    args = ["--model_num=4", "--mirror=" + http_server.base_url, "--download_dir=" + str(downloads)]
+    assert dtl("dtl_import", *args, "--output_directory=" + str(tmp_path / "a")).returncode == 0
+    os.remove(downloads / "unsupervised_study_v1" / "4.zip")
+    with open(published_zip(4, wrapper="4/", name="other.zip"), "rb") as f:
+        http_server.files["unsupervised_study_v1/4.zip"] = f.read()  # the host now serves other bytes
+    run = dtl("dtl_import", *args, "--output_directory=" + str(tmp_path / "b"))
+    assert run.returncode == 2
+    line = run.stderr.strip().splitlines()[-1]
+    assert "not the" in line and "recorded when it was first fetched" in line and "--force" in line
+    assert (downloads / "unsupervised_study_v1" / "4.zip.rejected").exists()
+    run = dtl("dtl_import", *args, "--output_directory=" + str(tmp_path / "b"), "--force")
+    assert run.returncode == 0, run.stderr
+
+
+@pytest.mark.parametrize("study", ["../x", "a/b", ".."])
+def test_a_study_name_that_would_leave_the_folders_is_refused(study, tmp_path):
+    run = dtl("dtl_import", "--model_num=1", "--study=" + study, "--download_dir=" + str(tmp_path / "d"),
+              "--output_directory=" + str(tmp_path / "out" / "{study}"))
+    assert run.returncode == 2
+    assert "is not a study name" in run.stderr.strip().splitlines()[-1]
+    assert not (tmp_path / "x").exists() and not (tmp_path / "d").exists()
+
+
+def test_a_download_dir_that_is_a_file_is_one_line(http_server, tmp_path):
+    blocker = tmp_path / "downloads"
+    blocker.write_text("a file of the user's")
+    run = dtl("dtl_import", "--model_num=1", "--mirror=" + http_server.base_url, "--download_dir=" + str(blocker),
+              "--output_directory=" + str(tmp_path / "out"))
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert str(blocker) in run.stderr.strip().splitlines()[-1]
+    assert blocker.read_text() == "a file of the user's"

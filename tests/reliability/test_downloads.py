@@ -106,3 +106,12 @@ def test_a_file_that_lost_bytes_is_refused_by_its_recorded_size(http_server, sma
     result = dtl_download(*args, "--force")
     assert result.returncode == 0, result.stderr
     assert path.read_bytes() == whole and len(http_server.requests) == 1
+
+
+def test_a_content_length_that_is_not_a_number_is_ignored_not_a_traceback(http_server, tmp_path):
+    http_server.files["f.bin"] = DATA
+    http_server.bad_length.add("f.bin")
+    messages = []
+    digest = fetch.fetch(http_server.url("f.bin"), str(tmp_path / "f.bin"), retry_wait=0.01, progress=False,
+                         log=messages.append)
+    assert (tmp_path / "f.bin").read_bytes() == DATA and len(digest) == 64

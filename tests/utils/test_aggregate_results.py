@@ -93,15 +93,18 @@ def test_parallel_reading_gives_the_same_file(sweep, monkeypatch):
         assert a.read() == b.read()
 
 
-def test_output_is_replaced_and_its_folder_created(sweep):
+def test_its_own_output_is_replaced_a_users_only_when_asked_and_its_folder_created(sweep):
     os.makedirs("analysis")
     with open(os.path.join("analysis", "results.json"), "w") as f:
         f.write("old")
-    aggregate_results.aggregate_results_to_json(PATTERN, os.path.join("analysis", "results.json"))
-    aggregate_results.aggregate_results_to_json(PATTERN, os.path.join("new", "deeper", "results.json"))
+    with pytest.raises(UserError, match="exists and was not written by this command"):
+        aggregate_results.aggregate_results_to_json(PATTERN, os.path.join("analysis", "results.json"))
+    aggregate_results.aggregate_results_to_json(PATTERN, os.path.join("analysis", "results.json"), overwrite=True)
+    for _ in range(2):  # its own file: replaced by a rerun
+        aggregate_results.aggregate_results_to_json(PATTERN, os.path.join("new", "deeper", "results.json"))
     for path in [os.path.join("analysis", "results.json"), os.path.join("new", "deeper", "results.json")]:
         assert len(aggregate_results.load_aggregated_json_results(path)) == 6
-    assert sorted(os.listdir("analysis")) == ["results.json"]
+    assert sorted(os.listdir("analysis")) == [".dtl_manifest.jsonl", "results.json"]
 
 
 def test_recursive_pattern(sweep):

@@ -16,7 +16,8 @@ def test_visualize_dataset_command_writes_stills_and_animations(tmp_path):
     assert run.stdout.startswith("dtl_visualize_dataset: pictures in {} (".format(tmp_path / "dsprites_procedural"))
     out = tmp_path / "dsprites_procedural"
     assert sorted(os.listdir(out)) == sorted(
-        ["variations_of_factor%d.png" % i for i in range(5)] + ["animation%d.gif" % j for j in range(5)])
+        ["variations_of_factor%d.png" % i for i in range(5)] + ["animation%d.gif" % j for j in range(5)] +
+        [".dtl_manifest.jsonl", "results"])
     still = np.asarray(Image.open(out / "variations_of_factor3.png").convert("RGB"))
     assert still.shape == (256, 256, 3)
     assert still.min() == 0 and still.max() == 255  # black background, white sprites

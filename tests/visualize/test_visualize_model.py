@@ -96,7 +96,7 @@ def _panels(frames, num_panels, panel_shape=(64, 64)):
 def _files(directory):
     return sorted(os.path.relpath(os.path.join(root, name), directory)
                   for root, _, names in os.walk(directory) for name in names
-                  if not os.path.relpath(root, directory).startswith("results"))
+                  if not os.path.relpath(root, directory).startswith("results") and not name.startswith(".dtl_"))
 
 
 def _assert_not_uniform_grey(pixels):

@@ -183,10 +183,10 @@ def test_finished_model_is_a_no_op_and_overwrite_retrains(tmp_path):
     _train(model_dir, [])
     assert _results(model_dir)["uuid"] == first_uuid
     assert os.stat(checkpoint.checkpoint_path(str(model_dir))).st_mtime_ns == checkpoint_mtime
-    (model_dir / "stale_file").write_text("removed by --overwrite")
+    (model_dir / "user_file").write_text("kept by --overwrite: not the stage's")
     _train(model_dir, [], overwrite=True)
     assert _results(model_dir)["uuid"] != first_uuid
-    assert not (model_dir / "stale_file").exists()
+    assert (model_dir / "user_file").read_text() == "kept by --overwrite: not the stage's"
 
 
 def test_unfinished_model_resumes_from_its_checkpoint_only_with_the_same_configuration(tmp_path):
