@@ -40,13 +40,13 @@ FREE_SPACE_MARGIN = 5e9
 
 def make_training_step(num_channels, batch_size=64, num_latent=10):
     """One training step of dtl_train's reference conv VAE (conv_encoder, deconv_decoder, Bernoulli loss,
-    beta = 1, Adam), as `train.optimization_step` runs it.
+    beta = 1, Adam), as `trainer.optimization_step` runs it.
 
     Returns step(images) for images [batch, 64, 64, num_channels] in [0, 1].
     """
     import gin
     import torch
-    from dlib_torch.methods.unsupervised import train
+    from dlib_torch.training import trainer
 
     gin.clear_config()
     gin.parse_config([
@@ -60,7 +60,7 @@ def make_training_step(num_channels, batch_size=64, num_latent=10):
     global_step = [0]
 
     def step(images):
-        train.optimization_step(model, optimizers, torch.from_numpy(images), None, global_step[0])
+        trainer.optimization_step(model, optimizers, torch.from_numpy(images), None, global_step[0])
         global_step[0] += 1
 
     return step

@@ -26,8 +26,8 @@ from dlib_torch.evaluation.abstract_reasoning import models
 from dlib_torch.evaluation.abstract_reasoning import pgm_data
 from dlib_torch.evaluation.abstract_reasoning import reason
 from dlib_torch.evaluation.abstract_reasoning import relational_layers
-from dlib_torch.methods.unsupervised import preemption
-from dlib_torch.methods.unsupervised import training_log
+from dlib_torch.training import loop
+from dlib_torch.training import training_log
 
 EMBEDDINGS = {"values": "'values'", "onehot": "'onehot'", "cnn": "@BaselineCNNEmbedder"}
 
@@ -74,13 +74,13 @@ def stage_loop(network, optimizer, data, runtime, steps, round_index):
     """`reason.train_iteration` over `steps` fresh batches, as dtl_reason runs it."""
     with tempfile.TemporaryDirectory() as log_dir:
         log = training_log.TrainingLog(log_dir, steps, 0, use_bar=False)
-        with preemption.PreemptionSignals() as signals:
-            synchronize(runtime.device)
-            start = time.perf_counter()
-            reason.train_iteration(network, optimizer, data, 1000 + round_index, 0, 0, steps, runtime, log, signals,
-                                   lambda step: None)
-            synchronize(runtime.device)
-            elapsed = time.perf_counter() - start
+        schedule = loop.Schedule(None, runtime.checkpoint_every_minutes, runtime.log_every_steps)
+        synchronize(runtime.device)
+        start = time.perf_counter()
+        reason.train_iteration(network, optimizer, data, 1000 + round_index, 0, 0, steps, schedule, log,
+                               lambda step: None)
+        synchronize(runtime.device)
+        elapsed = time.perf_counter() - start
         log.close()
     return steps / elapsed
 

@@ -5,7 +5,7 @@
                                      [--device=cpu|cuda|auto] [--prefetch_batches=2] [--data_on_device=auto]
                                      [--threads=N]
 
-The real loop is `train.training_loop` as `dtl_train` runs it: i.i.d. sampling from the data set, forward,
+The real loop is `trainer.train_model` (the one loop of training/loop.py) as `dtl_train` runs it: i.i.d. sampling from the data set, forward,
 losses, backward, optimizer steps, scalars kept for the reports, NaN checks, signal checks, progress reports
 and the scalars file. It writes a checkpoint at the end of each round; that write is timed apart and left
 out of the loop's rate (a real run writes one every 5000 steps or 10 minutes), and its time is printed.
@@ -22,7 +22,7 @@ the data set's whole image array on the device (data sets with stored images onl
 fits). On CUDA it also prints the GPU's utilisation during each loop (torch.cuda.utilization with pynvml, else
 nvidia-smi sampled in a thread, else 'not available'). Ratio targets: >= 0.95 on the CPU, >= 0.97 on CUDA.
 --compile runs the real loop with its networks compiled (`training_runtime.compile = True`,
-training.compiled_networks) against the same eager bare loop (target >= 1.3); the warm-up, which compiles, is
+runtime.compiled_networks) against the same eager bare loop (target >= 1.3); the warm-up, which compiles, is
 timed apart.
 """
 import argparse
@@ -39,10 +39,12 @@ from dlib_torch.data.ground_truth import named_data
 from dlib_torch.methods.weak import weak_vae  # pylint: disable=unused-import (registers the weak models)
 from dlib_torch.methods.semi_supervised import semi_supervised_utils
 from dlib_torch.methods.semi_supervised import semi_supervised_vae
-from dlib_torch.methods.unsupervised import batches
 from dlib_torch.methods.unsupervised import train
-from dlib_torch.methods.unsupervised import training
-from dlib_torch.methods.unsupervised import training_log
+from dlib_torch.training import batches
+from dlib_torch.training import checkpoint
+from dlib_torch.training import runtime as runtime_lib
+from dlib_torch.training import trainer
+from dlib_torch.training import training_log
 from dlib_torch.utils import allocator
 from dlib_torch.utils import device as device_lib
 from dlib_torch.utils.errors import ConfigError
@@ -99,7 +101,7 @@ def time_real_loop(model, optimizers, dataset, random_state, args, device, model
                    prefetch_batches):
     """(Iterations/s of `steps` iterations of the real loop without its checkpoint write, the global step
     reached, the seconds that write took, the seconds per step the loop waited for its batch)."""
-    runtime = train.RuntimeSettings(device=str(device), checkpoint_every_steps=5000, checkpoint_every_minutes=10.0,
+    runtime = runtime_lib.RuntimeSettings(device=str(device), checkpoint_every_steps=5000, checkpoint_every_minutes=10.0,
                                     log_every_steps=100, prefetch_batches=prefetch_batches,
                                     data_on_device=source.device_images is not None)
     waited_before, taken_before = source.wait_seconds, source.batches_taken
@@ -109,14 +111,12 @@ def time_real_loop(model, optimizers, dataset, random_state, args, device, model
 
     def save(step):
         started = time.perf_counter()
-        train.checkpoint.save(train.checkpoint.checkpoint_path(model_dir), model, optimizers, random_state, step,
-                              0.0, "")
+        checkpoint.save(checkpoint.checkpoint_path(model_dir), model, optimizers, random_state, step, 0.0, "")
         checkpoint_seconds.append(time.perf_counter() - started)
 
     _synchronize(device)
     start = time.perf_counter()
-    end_step = train.training_loop(model, optimizers, dataset, random_state, args.batch_size, end_step,
-                                   start_step, device, runtime, log, save, batch_source=source)
+    end_step = trainer.train_model(model, optimizers, random_state, end_step, start_step, runtime, log, save, source)
     _synchronize(device)
     elapsed = time.perf_counter() - start
     log.close()
@@ -130,7 +130,7 @@ def time_bare_loop(model, optimizers, factors, observations, device, start_step,
     start = time.perf_counter()
     global_step = start_step
     for _ in range(steps):
-        train.optimization_step(model, optimizers, observations, factors, global_step)
+        trainer.optimization_step(model, optimizers, observations, factors, global_step)
         global_step += model.global_step_increment
     _synchronize(device)
     return steps / (time.perf_counter() - start)
@@ -196,7 +196,7 @@ def main(argv=None):
         step = 0
         warmup_start = time.perf_counter()
         for _, prefetch_batches in variants:
-            with training.compiled_networks(model, args.compile):
+            with runtime_lib.compiled_networks(model, args.compile):
                 _, step, _, _ = time_real_loop(model, optimizers, dataset, random_state, args, device, model_dir,
                                                step, args.warmup, source, prefetch_batches)
         warmup_seconds = time.perf_counter() - warmup_start
@@ -206,7 +206,7 @@ def main(argv=None):
             if round_index % 2:
                 bare.append(bare_round(step, args.steps))
             for name, prefetch_batches in (variants if round_index % 2 == 0 else variants[::-1]):
-                with gpu, training.compiled_networks(model, args.compile):
+                with gpu, runtime_lib.compiled_networks(model, args.compile):
                     speed, step, seconds, wait = time_real_loop(model, optimizers, dataset, random_state, args, device,
                                                                 model_dir, step, args.steps, source, prefetch_batches)
                 utilisation[name].append(gpu.text())

@@ -38,7 +38,7 @@ def main():
     from dlib_torch.data.ground_truth import splits
     from dlib_torch.data.ground_truth import triplets
     from dlib_torch.methods.unsupervised import composer
-    from dlib_torch.methods.unsupervised import train
+    from dlib_torch.training import trainer
 
     torch.set_num_threads(args.threads)
     gin.parse_config(["encoder.num_latent = 10", "encoder.encoder_fn = @conv_encoder",
@@ -50,7 +50,7 @@ def main():
     optimizers = model.make_optimizers()
     random_state = np.random.RandomState(0)
     factors, observations = model.sample_batch(data, 64, random_state, "cpu")
-    step = timed(lambda: train.optimization_step(model, optimizers, observations, factors, 0), args.step_repeats)
+    step = timed(lambda: trainer.optimization_step(model, optimizers, observations, factors, 0), args.step_repeats)
     print("composer training step (batch 64, conv, linear mixer, {} threads): {:.1f} ms".format(
         args.threads, 1e3 * step))
     print("{:<12} {:>14} {:>14} {:>10} {:>22}".format("split", "factors ms", "batch ms", "of a step",

@@ -26,7 +26,7 @@ import torch
 from dlib_torch.importer import archive as archive_lib
 from dlib_torch.importer import convert
 from dlib_torch.importer import records
-from dlib_torch.methods.unsupervised import gaussian_encoder_model
+from dlib_torch.utils import exported_modules
 from dlib_torch.utils import atomic
 from dlib_torch.utils import output_dirs
 from dlib_torch.utils import results
@@ -120,7 +120,7 @@ def prepare(source, verify_checksums=True):
 def write(prepared, model_dir, prepare_time, start):
     """Writes the exported modules, the published files, then the train and import records (import last)."""
     num_latent = prepared.encoder.num_latent
-    gaussian_encoder_model.export_as_torchscript({
+    exported_modules.export_as_torchscript({
         "gaussian_encoder.pt": (prepared.encoder, torch.zeros([1] + prepared.observation_shape)),
         "decoder.pt": (prepared.decoder, torch.zeros([1, num_latent])),
     }, os.path.join(model_dir, "exported"))

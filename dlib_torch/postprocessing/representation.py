@@ -15,7 +15,7 @@ from typing import Tuple
 import torch
 from torch import nn
 
-from dlib_torch.methods.unsupervised import gt_decoder
+from dlib_torch.data.ground_truth import factor_scaling
 from dlib_torch.utils import exported_modules
 
 
@@ -52,7 +52,7 @@ class FactorRepresentation(nn.Module):
     def __init__(self, factors_num_values):
         super().__init__()
         self.uses_noise = False
-        self.register_buffer("factor_scale", torch.from_numpy(gt_decoder.factor_scales(factors_num_values)))
+        self.register_buffer("factor_scale", torch.from_numpy(factor_scaling.factor_scales(factors_num_values)))
 
     def forward(self, images):
         raise RuntimeError("a ground-truth decoder has no image encoder: its representation is defined on factors "

@@ -10,6 +10,7 @@ Beside each export, `<file>.sha256` holds the SHA-256 of its bytes, written at e
 module whose bytes no longer match (a damaged file can still load and produce numbers), and checks the
 zip archive's CRCs where no digest was recorded.
 """
+import copy
 import hashlib
 import io
 import os
@@ -33,6 +34,27 @@ COMPOSER = "composer.pt"
 def exported_path(directory, name):
     """Path of an exported module inside a stage directory (`model/` or `postprocessed/<name>/`)."""
     return os.path.join(directory, "exported", name)
+
+
+def export_as_torchscript(modules, export_dir):
+    """Saves each module of {file name: (module, example input)} as TorchScript in `export_dir`, atomically.
+
+    Modules are scripted on the CPU (traced on the example input if a user's module cannot be scripted);
+    the files load with plain `torch.jit.load`, without dlib_torch.
+    """
+    atomic.makedirs(export_dir)
+    for file_name, (module, example_input) in modules.items():
+        module = copy.deepcopy(module).cpu().eval()
+        for parameter in module.parameters():
+            parameter.requires_grad_(False)
+        with warnings.catch_warnings():
+            # TorchScript is the export format DESIGN §3 promises; recent torch versions call it deprecated.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            try:
+                compiled = torch.jit.script(module)
+            except Exception:  # TorchScript rejects some Python; tracing records the operations instead
+                compiled = torch.jit.trace(module, example_input.cpu())
+        save(compiled, os.path.join(export_dir, file_name))
 
 
 def save(scripted_module, path):

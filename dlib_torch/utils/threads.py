@@ -85,8 +85,10 @@ def _load_average():
 
 
 def configure(requested, parameter, log):
-    """Chooses and applies the thread count; `log(message)` gets the one line saying the choice. Returns it."""
+    """Chooses and applies the thread count; `log(message)` gets the one line saying the choice. Returns (the
+    count, whether the user chose it: `parameter` or $OMP_NUM_THREADS, not the CPUs available)."""
     num_threads, why = choose_num_threads(requested, parameter)
+    explicit = why in (parameter, "OMP_NUM_THREADS")
     use_threads(num_threads)
     if why == parameter:
         why = "{} = {}".format(parameter, num_threads)
@@ -99,4 +101,4 @@ def configure(requested, parameter, log):
         why += "; the load average, {:.1f}, exceeds the CPUs this process may use: if other jobs share them, " \
                "1 thread is often several times faster".format(busy)
     log("using {} CPU thread{} ({})".format(num_threads, "" if num_threads == 1 else "s", why))
-    return num_threads
+    return num_threads, explicit

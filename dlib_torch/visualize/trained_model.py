@@ -12,7 +12,7 @@ from typing import Optional
 import numpy as np
 import scipy.special
 
-from dlib_torch.methods.unsupervised import gt_decoder
+from dlib_torch.data.ground_truth import factor_scaling
 from dlib_torch.utils import exported_modules
 from dlib_torch.utils import output_dirs
 from dlib_torch.utils import results
@@ -142,4 +142,4 @@ def load_composer(model_dir, activation, device, batch_size=256):
 
 def scaled_factors(factors, factors_num_values):
     """The ground-truth decoder's input for integer factors: index / (num_values - 1), 0 if single-valued."""
-    return gt_decoder.scaled_factor_inputs(factors, factors_num_values)
+    return factor_scaling.scaled_factor_inputs(factors, factors_num_values)

@@ -10,7 +10,7 @@ import time
 import pytest
 import torch
 
-from dlib_torch.methods.unsupervised import checkpoint
+from dlib_torch.training import checkpoint
 
 BIN = os.path.dirname(sys.executable)
 ENV = dict(os.environ, OMP_NUM_THREADS="1")

@@ -2,7 +2,6 @@
 test_reproduce_pipeline.py for whole runs)."""
 import os
 import shutil
-import signal
 import subprocess
 import sys
 
@@ -12,7 +11,6 @@ from dlib_torch.cli import reproduce as cli
 from dlib_torch.config import output_paths
 from dlib_torch.config import reproduce as studies
 from dlib_torch.utils import results
-from dlib_torch.utils.errors import Preempted
 from dlib_torch.utils.errors import UserError
 
 DTL_REPRODUCE = os.path.join(os.path.dirname(sys.executable), "dtl_reproduce")

@@ -9,7 +9,7 @@ import time
 import pytest
 import torch
 
-from dlib_torch.methods.unsupervised import checkpoint
+from dlib_torch.training import checkpoint
 
 DTL_TRAIN = os.path.join(os.path.dirname(sys.executable), "dtl_train")
 TEST_GIN = os.path.join(os.path.dirname(__file__), "..", "methods", "unsupervised", "train_test.gin")

@@ -10,7 +10,7 @@ import time
 import pytest
 import torch
 
-from dlib_torch.methods.unsupervised import checkpoint
+from dlib_torch.training import checkpoint
 
 BIN = os.path.dirname(sys.executable)
 METHODS = os.path.join(os.path.dirname(__file__), "..", "methods")

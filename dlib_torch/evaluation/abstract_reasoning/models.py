@@ -13,7 +13,7 @@ from torch import nn
 import torch.nn.functional as F
 
 from dlib_torch.evaluation.abstract_reasoning import relational_layers
-from dlib_torch.methods.shared import optimizers
+from dlib_torch.training import optimizers
 from dlib_torch.utils import exported_modules
 from dlib_torch.utils import validation
 from dlib_torch.utils.errors import ConfigError

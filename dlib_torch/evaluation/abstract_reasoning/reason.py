@@ -20,7 +20,6 @@ then resumes and, on the CPU, ends with the same results as an uninterrupted run
 """
 import dataclasses
 import os
-import time
 
 from absl import logging
 import gin
@@ -29,9 +28,9 @@ import torch
 
 from dlib_torch.evaluation.abstract_reasoning import models  # also registers the models and @AdamOptimizer
 from dlib_torch.evaluation.abstract_reasoning import pgm_data
-from dlib_torch.methods.unsupervised import checkpoint
-from dlib_torch.methods.unsupervised import preemption
-from dlib_torch.methods.unsupervised import training_log
+from dlib_torch.training import loop
+from dlib_torch.training import session
+from dlib_torch.training import training_log
 from dlib_torch.utils import auto_dataset
 from dlib_torch.utils import device as device_lib
 from dlib_torch.utils import exported_modules
@@ -40,7 +39,6 @@ from dlib_torch.utils import output_dirs
 from dlib_torch.utils import results
 from dlib_torch.utils import validation
 from dlib_torch.utils.errors import ConfigError
-from dlib_torch.utils.errors import Preempted
 from dlib_torch.utils.errors import UserError
 
 STEP_NAME = "abstract_reasoning"
@@ -144,52 +142,31 @@ def reason(input_dir, output_dir, overwrite=False, model=gin.REQUIRED, num_itera
         if claimed.skip:  # another run finished it while this one waited for the lock
             return
         random_state = np.random.RandomState(random_seed)
-        progress = {"iteration": 0, "train_seed": None, "records": []}
-        fingerprint = _config_fingerprint()
-        global_step, previous_elapsed = 0, 0.0
-        path = checkpoint.checkpoint_path(output_dir)
-        if os.path.exists(path):
-            saved = checkpoint.load(path, device)
-            if saved["config_fingerprint"] != fingerprint:
-                raise UserError("{} holds a checkpoint of a run with another gin configuration; rerun with the "
-                                "same configuration to resume it, or pass --overwrite to start again".format(
-                                    output_dir))
-            checkpoint.restore(saved, network, [optimizer], random_state)
-            global_step, previous_elapsed, progress = saved["global_step"], saved["elapsed_time"], saved["extra"]
-            logging.info("Resuming %s from its checkpoint at global step %d", output_dir, global_step)
-        training_log.truncate_scalars(output_dir, global_step)
-        experiment_timer = time.time() - previous_elapsed
-
-        def save_checkpoint(step):
-            checkpoint.save(path, network, [optimizer], random_state, step, time.time() - experiment_timer,
-                            fingerprint, extra=progress)
-
+        run = session.Session(output_dir, network, [optimizer], random_state, device, "reasoning_runtime")
+        progress = run.extra or {"iteration": 0, "train_seed": None, "records": []}
+        global_step = run.global_step
+        schedule = loop.Schedule(None, runtime.checkpoint_every_minutes, runtime.log_every_steps)
         log = training_log.TrainingLog(output_dir, num_iterations * steps_per_iteration, global_step)
         try:
-            with preemption.PreemptionSignals() as signals:
-                for iteration in range(progress["iteration"], num_iterations):
-                    if progress["train_seed"] is None:
-                        progress["train_seed"] = int(random_state.randint(2**32))
-                    iteration_end = (iteration + 1) * steps_per_iteration
-                    global_step = train_iteration(network, optimizer, data, progress["train_seed"], global_step,
-                                                  iteration * steps_per_iteration, iteration_end, runtime, log,
-                                                  signals, save_checkpoint)
-                    val_seed, test_seed = int(random_state.randint(2**32)), int(random_state.randint(2**32))
-                    record = {"val": evaluate(network, data, val_seed, eval_steps, global_step),
-                              "test": evaluate(network, data, test_seed, eval_steps, global_step)}
-                    logging.info("Iteration %d/%d: validation %s, test %s", iteration + 1, num_iterations,
-                                 record["val"], record["test"])
-                    progress = {"iteration": iteration + 1, "train_seed": None,
-                                "records": progress["records"] + [record]}
-                    save_checkpoint(global_step)
-                    if signals.received is not None:
-                        raise Preempted("received {} at global step {}; a checkpoint is saved, run the same "
-                                        "command again to resume".format(signals.received, global_step))
+            for iteration in range(progress["iteration"], num_iterations):
+                if progress["train_seed"] is None:
+                    progress["train_seed"] = int(random_state.randint(2**32))
+                global_step = train_iteration(network, optimizer, data, progress["train_seed"], global_step,
+                                              iteration * steps_per_iteration, (iteration + 1) * steps_per_iteration,
+                                              schedule, log, lambda step: run.save(step, extra=progress))
+                val_seed, test_seed = int(random_state.randint(2**32)), int(random_state.randint(2**32))
+                record = {"val": evaluate(network, data, val_seed, eval_steps, global_step),
+                          "test": evaluate(network, data, test_seed, eval_steps, global_step)}
+                logging.info("Iteration %d/%d: validation %s, test %s", iteration + 1, num_iterations,
+                             record["val"], record["test"])
+                progress = {"iteration": iteration + 1, "train_seed": None,
+                            "records": progress["records"] + [record]}
+                run.save(global_step, extra=progress)
         finally:
             log.close()
 
         results_dict = results_from_records(progress["records"], steps_per_iteration)
-        results_dict["elapsed_time"] = time.time() - experiment_timer
+        results_dict["elapsed_time"] = run.elapsed()
         results.update_result_directory(os.path.join(output_dir, "results"), STEP_NAME, results_dict,
                                         os.path.join(input_dir, "results") if input_dir is not None else None)
 
@@ -204,36 +181,24 @@ def results_from_records(records, steps_per_iteration):
     return results.namespaced_dict(**per_step)
 
 
-def train_iteration(network, optimizer, data, seed, global_step, iteration_start, iteration_end, runtime, log,
-                    signals, save_checkpoint):
-    """Trains from `global_step` to `iteration_end` on the batches of `seed`; returns the final global step.
-
-    Checkpoints and raises Preempted when a signal arrived (read once per step), checkpoints every
-    `checkpoint_every_minutes`, and reports the mean loss and accuracy every `log_every_steps`.
-    """
+def train_iteration(network, optimizer, data, seed, global_step, iteration_start, iteration_end, schedule, log,
+                    save_checkpoint):
+    """Trains from `global_step` to `iteration_end` on the batches of `seed` through the one training loop
+    (training/loop.py: reports, checkpoints by the clock, at the end and on SIGTERM/SIGUSR1, then Preempted);
+    returns the final global step."""
     network.train()
-    pending = []
-    last_checkpoint_time = time.monotonic()
-    for batch in data.batches(seed, global_step - iteration_start, iteration_end - iteration_start):
-        logits = network(batch)
-        loss, accuracy = models.loss_and_accuracy(logits, batch["labels"])
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        pending.append(torch.stack([loss.detach(), accuracy]))
-        global_step += 1
-        log.advance(1)
-        stop_signal = signals.received
-        if global_step % runtime.log_every_steps == 0 or global_step == iteration_end or stop_signal is not None:
-            log.report(global_step, _mean_scalars(pending, global_step))
-            pending = []
-        if stop_signal is not None or time.monotonic() - last_checkpoint_time >= 60 * runtime.checkpoint_every_minutes:
-            save_checkpoint(global_step)
-            last_checkpoint_time = time.monotonic()
-        if stop_signal is not None:
-            raise Preempted("received {} at global step {}; a checkpoint is saved, run the same command again "
-                            "to resume".format(stop_signal, global_step))
-    return global_step
+    stream = data.batches(seed, global_step - iteration_start, iteration_end - iteration_start)
+    return loop.training_loop(lambda batch, step: _train_step(network, optimizer, batch), lambda: next(stream),
+                              global_step, iteration_end, schedule, log, save_checkpoint)
+
+
+def _train_step(network, optimizer, batch):
+    logits = network(batch)
+    loss, accuracy = models.loss_and_accuracy(logits, batch["labels"])
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    return {"loss": loss, "accuracy": accuracy}
 
 
 def evaluate(network, data, seed, eval_steps, global_step):
@@ -327,20 +292,3 @@ def _build_network(model, pgm_dataset, device):
         raise ConfigError("the configured reasoning model cannot process PGMs of {} panels: {}".format(
             list(data.observation_shape), " ".join(str(e).split()))) from e
     return network
-
-
-def _mean_scalars(pending, global_step):
-    """Mean loss and accuracy since the last report; a NaN or infinite loss stops the run with one line."""
-    values = torch.stack(pending).double().mean(dim=0).cpu()
-    if not bool(torch.isfinite(values).all()):
-        raise UserError("training diverged: the loss is {} around global step {}; the last good checkpoint is "
-                        "kept: lower the learning rate, then pass --overwrite".format(float(values[0]), global_step))
-    loss, accuracy = values.tolist()
-    return {"loss": loss, "accuracy": accuracy}
-
-
-def _config_fingerprint():
-    """The parsed gin config without the runtime settings (a resume may change those)."""
-    lines = gin.config_str().splitlines()
-    return "\n".join(line for line in lines
-                     if line.strip() and not line.startswith("#") and not line.startswith("reasoning_runtime."))

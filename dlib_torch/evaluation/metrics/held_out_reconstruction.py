@@ -26,7 +26,7 @@ from torch.nn import functional as F
 from dlib_torch.data.ground_truth import ground_truth_data as ground_truth_data_lib
 from dlib_torch.data.ground_truth import splits
 from dlib_torch.data.ground_truth import util
-from dlib_torch.methods.unsupervised import gt_decoder
+from dlib_torch.data.ground_truth import factor_scaling
 from dlib_torch.utils import device as device_lib
 from dlib_torch.utils import exported_modules
 from dlib_torch.utils import results
@@ -146,7 +146,7 @@ def model_reconstruction(model_dir, factors_num_values, device):
     def reconstruct(images, factors):
         with torch.no_grad():
             if encoder is None:
-                latents = torch.from_numpy(gt_decoder.scaled_factor_inputs(factors, factors_num_values))
+                latents = torch.from_numpy(factor_scaling.scaled_factor_inputs(factors, factors_num_values))
             else:
                 latents, _ = encoder(torch.from_numpy(images).to(device))
             return decoder(latents.to(device)).cpu()

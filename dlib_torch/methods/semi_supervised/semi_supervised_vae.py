@@ -21,7 +21,7 @@ from torch.nn import functional as F
 
 from dlib_torch.methods.shared import architectures
 from dlib_torch.methods.shared import losses
-from dlib_torch.methods.shared import optimizers
+from dlib_torch.training import optimizers
 from dlib_torch.methods.unsupervised import vae
 from dlib_torch.utils.errors import ConfigError
 from dlib_torch.utils import validation
@@ -384,7 +384,7 @@ class MineVAE(BaseS2VAE):
 
 
 @gin.configurable("s2_factor_vae")
-class S2FactorVAE(BaseS2VAE):
+class S2FactorVAE(vae.TotalCorrelationDiscriminator, BaseS2VAE):
     """Semi-supervised FactorVAE: recon + KL + gamma * TC + gamma_sup(step) * supervised loss, TC from a
     discriminator trained as in FactorVAE. As the reference (and `factor_vae`), both optimizers advance the
     global step, so one iteration counts 2 steps unless `double_count_global_step = False`."""
@@ -397,39 +397,20 @@ class S2FactorVAE(BaseS2VAE):
         self.gamma_sup = _non_negative(self, "gamma_sup", gamma_sup)
         self.double_count_global_step = double_count_global_step
 
-    @property
-    def global_step_increment(self):
-        return 2 if self.double_count_global_step else 1
-
-    def build(self, observation_shape, factors_num_values=None):
-        super().build(observation_shape, factors_num_values)
-        self.discriminator = architectures.make_discriminator(self.num_latent)
-        return self
-
-    def make_optimizers(self):
-        vae_parameters = list(self.encoder.parameters()) + list(self.decoder.parameters())
-        return [optimizers.make_vae_optimizer(vae_parameters),
-                optimizers.make_discriminator_optimizer(self.discriminator.parameters())]
-
     def model_fn(self, observations, global_step, factors=None):
         self.global_step = global_step
         labelled_observations, labels = factors
         z_mean, z_logvar, z_mean_labelled = self.encode_both(observations, labelled_observations)
         z_sampled = self.sample_from_latent_distribution(z_mean, z_logvar)
-        z_shuffle = vae.shuffle_codes(z_sampled)
-        logits_z, probs_z = self.discriminator(z_sampled)
-        _, probs_z_shuffle = self.discriminator(z_shuffle)
+        tc_loss, discriminator_objective = self.total_correlation(z_sampled)
         reconstructions = self.decode(z_sampled)
         reconstruction_loss = losses.make_reconstruction_loss(observations, reconstructions).mean()
         kl_loss = vae.compute_gaussian_kl(z_mean, z_logvar)
-        tc_loss = torch.mean(logits_z[:, 0] - logits_z[:, 1])
         regularizer = kl_loss + self.gamma * tc_loss
         gamma_annealed = make_annealer(self.gamma_sup, global_step)
         supervised_loss = self.supervised_loss(z_mean_labelled, labels)
         loss = reconstruction_loss + kl_loss + self.gamma * tc_loss + gamma_annealed * supervised_loss
-        discriminator_loss = (0.5 * torch.mean(torch.log(probs_z[:, 0]))
-                              + 0.5 * torch.mean(torch.log(probs_z_shuffle[:, 1])))
-        return [loss, -discriminator_loss], {
+        return [loss, -discriminator_objective], {
             "loss": loss, "reconstruction_loss": reconstruction_loss, "regularizer": regularizer,
             "kl_loss": kl_loss, "supervised_loss": supervised_loss}
 

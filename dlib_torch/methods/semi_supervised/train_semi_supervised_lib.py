@@ -2,7 +2,7 @@
 train_semi_supervised_lib: the gin `model` configurable takes the reference's parameters (three seeds,
 `num_labelled_samples`, `train_percentage`) and the model class (`model.model = @s2_vae`, built with the
 labeller's factor sizes). Records (step `train`), checkpoints, resume, preemption and exports are those of
-`dtl_train` (methods/unsupervised/training.py).
+`dtl_train` (training/trainer.py).
 
 The labelled set is drawn with RandomState(supervised_data_seed) and labelled by `labeller.labeller_fn`; its
 first ceil(num_labelled_samples * train_percentage) observations train, the rest are held back and the final
@@ -21,7 +21,7 @@ from dlib_torch.data.ground_truth import named_data
 from dlib_torch.data.ground_truth import splits
 from dlib_torch.methods.semi_supervised import semi_supervised_utils
 from dlib_torch.methods.semi_supervised import semi_supervised_vae
-from dlib_torch.methods.unsupervised import training
+from dlib_torch.training import trainer
 from dlib_torch.utils import gin_utils
 from dlib_torch.utils import validation
 from dlib_torch.utils.errors import ConfigError
@@ -81,7 +81,7 @@ def train(model_dir, overwrite=False, model=gin.REQUIRED, training_steps=gin.REQ
                             ("supervised_data_seed", supervised_data_seed), ("model_seed", model_seed)):
         validation.check_int("model." + seed_name, seed, minimum=0, maximum=2**32 - 1)
     semi_supervised_utils.validate_parameters()
-    if training.already_trained(model_dir, overwrite):
+    if trainer.already_trained(model_dir, overwrite):
         return
     dataset = splits.apply_held_out_split(named_data.get_named_ground_truth_data())
     if dataset.observations_are_deterministic:  # a finite set of images: the labelled set must fit in it
@@ -91,7 +91,7 @@ def train(model_dir, overwrite=False, model=gin.REQUIRED, training_steps=gin.REQ
     model = instantiate(model, factor_sizes)
     model.set_labelled_data(*semi_supervised_utils.train_test_split(observations, labels, num_labelled_samples,
                                                                    train_percentage))
-    training.run_training(model_dir, overwrite, model, dataset, training_steps, batch_size,
+    trainer.run_training(model_dir, overwrite, model, dataset, training_steps, batch_size,
                           eval_steps=num_labelled_samples, torch_seed=model_seed,
                           train_random_state=np.random.RandomState(unsupervised_data_seed),
                           eval_random_state=np.random.RandomState(unsupervised_data_seed),

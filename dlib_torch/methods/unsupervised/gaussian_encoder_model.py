@@ -1,4 +1,4 @@
-"""What every trainable model offers the training stage, and the TorchScript export of its parts.
+"""What every trainable model offers the training stage (its export: utils/exported_modules.export_as_torchscript).
 
 A model is an `nn.Module` that `train` drives through a few methods:
   build(observation_shape, factors_num_values)   creates the layers (called once, after seeding torch; a build
@@ -15,15 +15,9 @@ thread when batches are prefetched, so it must depend only on its arguments, unl
 sample_batch_uses_model_state = True) and input_directories (directories it reads, which the stage refuses as
 its output).
 """
-import copy
-import os
-import warnings
-
 import torch
 from torch import nn
 
-from dlib_torch.utils import atomic
-from dlib_torch.utils import exported_modules
 
 
 class GaussianEncoderModel(nn.Module):
@@ -43,24 +37,3 @@ class GaussianEncoderModel(nn.Module):
     def sample_from_latent_distribution(self, z_mean, z_logvar):
         """Samples z = mean + exp(logvar / 2) * eps with eps ~ N(0, I) (the torch global generator)."""
         return z_mean + torch.exp(z_logvar / 2) * torch.randn_like(z_mean)
-
-
-def export_as_torchscript(modules, export_dir):
-    """Saves each module of {file name: (module, example input)} as TorchScript in `export_dir`, atomically.
-
-    Modules are scripted on the CPU (traced on the example input if a user's module cannot be scripted);
-    the files load with plain `torch.jit.load`, without dlib_torch.
-    """
-    atomic.makedirs(export_dir)
-    for file_name, (module, example_input) in modules.items():
-        module = copy.deepcopy(module).cpu().eval()
-        for parameter in module.parameters():
-            parameter.requires_grad_(False)
-        with warnings.catch_warnings():
-            # TorchScript is the export format DESIGN §3 promises; recent torch versions call it deprecated.
-            warnings.simplefilter("ignore", DeprecationWarning)
-            try:
-                compiled = torch.jit.script(module)
-            except Exception:  # TorchScript rejects some Python; tracing records the operations instead
-                compiled = torch.jit.trace(module, example_input.cpu())
-        exported_modules.save(compiled, os.path.join(export_dir, file_name))

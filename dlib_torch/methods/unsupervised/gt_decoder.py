@@ -20,22 +20,12 @@ import numpy as np
 import torch
 from torch import nn
 
+from dlib_torch.data.ground_truth import factor_scaling
 from dlib_torch.data.ground_truth import factor_values
 from dlib_torch.methods.shared import architectures
 from dlib_torch.methods.shared import losses
-from dlib_torch.methods.shared import optimizers
+from dlib_torch.training import optimizers
 from dlib_torch.utils import validation
-
-
-def factor_scales(factors_num_values):
-    """Per-factor multipliers that map indices to [0, 1]: 1 / (num_values - 1), or 0 for a single value."""
-    sizes = np.asarray(factors_num_values, dtype=np.float64)
-    return np.where(sizes > 1, 1.0 / np.maximum(sizes - 1, 1), 0.0).astype(np.float32)
-
-
-def scaled_factor_inputs(factors, factors_num_values):
-    """The decoder's input for integer factors [B, num_factors]: float32 indices scaled to [0, 1]."""
-    return np.asarray(factors, dtype=np.float32) * factor_scales(factors_num_values)
 
 
 class RawFactorValues(nn.Module):
@@ -73,7 +63,7 @@ class GroundTruthDecoder(nn.Module):
         """Creates the configured decoder for `len(factors_num_values)` inputs and images of `observation_shape`."""
         self.observation_shape = list(observation_shape)
         self.num_factors = len(factors_num_values)
-        self.register_buffer("factor_scale", torch.from_numpy(factor_scales(factors_num_values)))
+        self.register_buffer("factor_scale", torch.from_numpy(factor_scaling.factor_scales(factors_num_values)))
         network = architectures.make_decoder(self.num_factors, self.observation_shape)
         if self.inputs == "raw":
             if factor_names is None:

@@ -17,20 +17,10 @@ import numpy as np
 
 from dlib_torch.data.ground_truth import named_data
 from dlib_torch.data.ground_truth import splits
-from dlib_torch.methods.unsupervised import checkpoint  # pylint: disable=unused-import (as before: train.checkpoint)
 from dlib_torch.methods.unsupervised import composer  # pylint: disable=unused-import (registers @composer)
 from dlib_torch.methods.unsupervised import gt_decoder  # pylint: disable=unused-import (registers @gt_decoder)
 from dlib_torch.methods.unsupervised import vae  # pylint: disable=unused-import (registers the models)
-from dlib_torch.methods.unsupervised import training
-# The stage's machinery lives in training.py; these names stay importable from here.
-from dlib_torch.methods.unsupervised.training import RuntimeSettings  # pylint: disable=unused-import
-from dlib_torch.methods.unsupervised.training import TrainingDivergedError  # pylint: disable=unused-import
-from dlib_torch.methods.unsupervised.training import evaluate  # pylint: disable=unused-import
-from dlib_torch.methods.unsupervised.training import model_batch  # pylint: disable=unused-import
-from dlib_torch.methods.unsupervised.training import optimization_step  # pylint: disable=unused-import
-from dlib_torch.methods.unsupervised.training import sample_batch  # pylint: disable=unused-import
-from dlib_torch.methods.unsupervised.training import training_loop  # pylint: disable=unused-import
-from dlib_torch.methods.unsupervised.training import training_runtime  # pylint: disable=unused-import
+from dlib_torch.training import trainer
 from dlib_torch.utils import gin_utils
 from dlib_torch.utils import validation
 
@@ -68,14 +58,14 @@ def train(model_dir, overwrite=False, model=gin.REQUIRED, training_steps=gin.REQ
     training_steps, random_seed, batch_size, eval_steps = validate_parameters(training_steps, random_seed,
                                                                               batch_size, eval_steps)
     inputs = list(getattr(model, "input_directories", ()))  # directories a model reads (a Composer's VAE)
-    if training.already_trained(model_dir, overwrite, inputs):
+    if trainer.already_trained(model_dir, overwrite, inputs):
         return
     # Seeds as in the reference: the training data seed is the first draw, the evaluation seed the second.
     random_state = np.random.RandomState(random_seed)
     train_random_state = np.random.RandomState(random_state.randint(2**32))
     eval_seed = random_state.randint(2**32)
     dataset = load_training_data()
-    training.run_training(model_dir, overwrite, model, dataset, training_steps, batch_size, eval_steps, random_seed,
+    trainer.run_training(model_dir, overwrite, model, dataset, training_steps, batch_size, eval_steps, random_seed,
                           train_random_state, np.random.RandomState(eval_seed))
 
 

@@ -12,7 +12,7 @@ from torch import nn
 
 from dlib_torch.methods.shared import architectures
 from dlib_torch.methods.shared import losses
-from dlib_torch.methods.shared import optimizers
+from dlib_torch.training import optimizers
 from dlib_torch.methods.unsupervised import gaussian_encoder_model
 from dlib_torch.utils import validation
 
@@ -123,8 +123,39 @@ def shuffle_codes(z):
     return torch.gather(z, 0, permutation)
 
 
+class TotalCorrelationDiscriminator:
+    """FactorVAE's discriminator (Kim & Mnih), mixed into a VAE class before it (`FactorVAE`, the semi-supervised
+    `S2FactorVAE`): built beside the encoder, trained by `discriminator_optimizer`, and, as in the reference, one
+    iteration advancing the global step by 2 unless `double_count_global_step` is False."""
+
+    @property
+    def global_step_increment(self):
+        return 2 if self.double_count_global_step else 1
+
+    def build(self, observation_shape, factors_num_values=None):
+        super().build(observation_shape, factors_num_values)
+        self.discriminator = architectures.make_discriminator(self.num_latent)
+        return self
+
+    def make_optimizers(self):
+        vae_parameters = list(self.encoder.parameters()) + list(self.decoder.parameters())
+        return [optimizers.make_vae_optimizer(vae_parameters),
+                optimizers.make_discriminator_optimizer(self.discriminator.parameters())]
+
+    def total_correlation(self, z_sampled):
+        """(TC estimate, discriminator objective) of codes z: TC = mean(logits[:, 0] - logits[:, 1]) of z; the
+        discriminator maximises 0.5 * mean log p(real | z) + 0.5 * mean log p(shuffled | shuffle_codes(z))."""
+        z_shuffle = shuffle_codes(z_sampled)
+        logits_z, probs_z = self.discriminator(z_sampled)
+        _, probs_z_shuffle = self.discriminator(z_shuffle)
+        tc_loss = torch.mean(logits_z[:, 0] - logits_z[:, 1])
+        discriminator_objective = (0.5 * torch.mean(torch.log(probs_z[:, 0]))
+                                   + 0.5 * torch.mean(torch.log(probs_z_shuffle[:, 1])))
+        return tc_loss, discriminator_objective
+
+
 @gin.configurable("factor_vae")
-class FactorVAE(BaseVAE):
+class FactorVAE(TotalCorrelationDiscriminator, BaseVAE):
     """FactorVAE (Kim & Mnih, https://arxiv.org/abs/1802.05983, Eq. 2): loss = recon + KL + gamma * TC.
 
     TC is estimated by a discriminator between codes z and `shuffle_codes(z)` of the same batch:
@@ -143,38 +174,19 @@ class FactorVAE(BaseVAE):
         self.double_count_global_step = validation.check_bool("factor_vae.double_count_global_step",
                                                               double_count_global_step)
 
-    @property
-    def global_step_increment(self):
-        return 2 if self.double_count_global_step else 1
-
-    def build(self, observation_shape, factors_num_values=None):
-        super().build(observation_shape, factors_num_values)
-        self.discriminator = architectures.make_discriminator(self.num_latent)
-        return self
-
-    def make_optimizers(self):
-        vae_parameters = list(self.encoder.parameters()) + list(self.decoder.parameters())
-        return [optimizers.make_vae_optimizer(vae_parameters),
-                optimizers.make_discriminator_optimizer(self.discriminator.parameters())]
-
     def model_fn(self, observations, global_step, factors=None):
         """Returns ([VAE loss, discriminator loss], scalars); the reference reports no ELBO for FactorVAE."""
         del factors
         self.global_step = global_step
         z_mean, z_logvar = self.gaussian_encoder(observations)
         z_sampled = self.sample_from_latent_distribution(z_mean, z_logvar)
-        z_shuffle = shuffle_codes(z_sampled)
-        logits_z, probs_z = self.discriminator(z_sampled)
-        _, probs_z_shuffle = self.discriminator(z_shuffle)
+        tc_loss, discriminator_objective = self.total_correlation(z_sampled)
         reconstructions = self.decode(z_sampled)
         reconstruction_loss = losses.make_reconstruction_loss(observations, reconstructions).mean()
         kl_loss = compute_gaussian_kl(z_mean, z_logvar)
-        tc_loss = torch.mean(logits_z[:, 0] - logits_z[:, 1])
         regularizer = kl_loss + self.gamma * tc_loss
         factor_vae_loss = reconstruction_loss + kl_loss + self.gamma * tc_loss
-        discriminator_loss = (0.5 * torch.mean(torch.log(probs_z[:, 0]))
-                              + 0.5 * torch.mean(torch.log(probs_z_shuffle[:, 1])))
-        return [factor_vae_loss, -discriminator_loss], {
+        return [factor_vae_loss, -discriminator_objective], {
             "loss": factor_vae_loss, "reconstruction_loss": reconstruction_loss, "regularizer": regularizer,
             "kl_loss": kl_loss}
 

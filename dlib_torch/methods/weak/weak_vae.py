@@ -17,7 +17,7 @@ import torch
 
 from dlib_torch.methods.shared import losses
 from dlib_torch.methods.unsupervised import vae
-from dlib_torch.methods.weak import train_weak_lib
+from dlib_torch.methods.weak import weak_pairs
 from dlib_torch.utils import validation
 
 
@@ -40,7 +40,7 @@ class WeakVAEBase(vae.BaseVAE):
 
     def sample_batch(self, dataset, batch_size, random_state, device):
         """Pairs as the reference's weak data set: (labels [B] int64, observations [B, 2H, W, C])."""
-        observations, labels = train_weak_lib.sample_weak_pairs(dataset, batch_size, random_state)
+        observations, labels = weak_pairs.sample_weak_pairs(dataset, batch_size, random_state)
         return (torch.from_numpy(labels).to(device),
                 torch.from_numpy(np.asarray(observations, dtype=np.float32)).to(device))
 

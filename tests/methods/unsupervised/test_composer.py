@@ -9,7 +9,7 @@ import torch
 from dlib_torch.data.ground_truth import dsprites_procedural
 from dlib_torch.data.ground_truth import splits
 from dlib_torch.methods.unsupervised import composer
-from dlib_torch.methods.unsupervised import gaussian_encoder_model
+from dlib_torch.utils import exported_modules
 from dlib_torch.utils.errors import ConfigError
 
 BINDINGS = ["encoder.num_latent = 6", "encoder.encoder_fn = @test_encoder", "decoder.decoder_fn = @test_decoder",
@@ -97,7 +97,7 @@ def test_exported_composer_loads_without_the_package_and_matches(configured, tmp
     data = dsprites_procedural.ProceduralDSprites()
     model = _model(mixer, data)
     model.eval()
-    gaussian_encoder_model.export_as_torchscript(model.exported_modules(), str(tmp_path))
+    exported_modules.export_as_torchscript(model.exported_modules(), str(tmp_path))
     module = torch.jit.load(str(tmp_path / "composer.pt"))
     (command, actions, _), reference = model.sample_batch(data, 5, np.random.RandomState(0), "cpu")
     with torch.no_grad():

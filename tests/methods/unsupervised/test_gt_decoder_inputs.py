@@ -6,6 +6,7 @@ import torch
 
 from dlib_torch.data.ground_truth import factor_names
 from dlib_torch.data.ground_truth import factor_values
+from dlib_torch.data.ground_truth import factor_scaling
 from dlib_torch.methods.unsupervised import gt_decoder
 from dlib_torch.utils.errors import ConfigError
 
@@ -34,7 +35,7 @@ def test_raw_inputs_reach_the_network_and_the_export_still_takes_scaled_factors(
     model = gt_decoder.GroundTruthDecoder(inputs="raw").build([64, 64, 1], sizes, factor_names.DSPRITES)
     lookup, network = model.decoder[0], model.decoder[1]
     factors = np.array([[0, 5, 39, 31, 0], [2, 0, 10, 16, 3]])
-    scaled = torch.from_numpy(gt_decoder.scaled_factor_inputs(factors, sizes))
+    scaled = torch.from_numpy(factor_scaling.scaled_factor_inputs(factors, sizes))
     raw = lookup(scaled)
     expected = [[1, 1.0, 2 * np.pi, 1.0, 0.0], [3, 0.5, 10 * 2 * np.pi / 39, 16 / 31, 3 / 31]]
     np.testing.assert_allclose(raw.numpy(), expected, rtol=1e-6, atol=1e-6)

@@ -17,10 +17,13 @@ import torch
 from dlib_torch.data.ground_truth import named_data
 from dlib_torch.methods.shared import architectures
 from dlib_torch.methods.shared import losses
-from dlib_torch.methods.unsupervised import checkpoint
+from dlib_torch.training import batches
+from dlib_torch.training import checkpoint
+from dlib_torch.training import loop
+from dlib_torch.data.ground_truth import factor_scaling
 from dlib_torch.methods.unsupervised import gt_decoder
 from dlib_torch.methods.unsupervised import train
-from dlib_torch.methods.unsupervised import training_log
+from dlib_torch.training import training_log
 from dlib_torch.methods.unsupervised import vae
 from dlib_torch.utils.errors import ConfigError
 from dlib_torch.utils.errors import Preempted
@@ -206,7 +209,7 @@ def test_held_out_training_samples_only_kept_combinations(tmp_path):
     gin.parse_config(["dataset.name = 'dsprites_procedural'", "held_out.split = 'shape2tx'"])
     dataset = train.load_training_data()
     random_state = np.random.RandomState(0)
-    factors = np.concatenate([train.sample_batch(dataset, 64, random_state, True, torch.device("cpu"))[0].numpy()
+    factors = np.concatenate([batches.sample_batch(dataset, 64, random_state, True, torch.device("cpu"))[0].numpy()
                               for _ in range(50)])
     held_out = (factors[:, 0] == 0) & (factors[:, 3] >= 16)
     assert not held_out.any()
@@ -280,7 +283,7 @@ def test_gt_decoder_exports_only_a_decoder_of_scaled_factors(tmp_path):
     gin.clear_config()
     model, dataset = _rebuild_trained_model(model_dir, gt_decoder.GroundTruthDecoder())
     factors = dataset.sample_factors(6, np.random.RandomState(0))
-    inputs = gt_decoder.scaled_factor_inputs(factors, dataset.factors_num_values)
+    inputs = factor_scaling.scaled_factor_inputs(factors, dataset.factors_num_values)
     assert inputs.shape == (6, 5) and inputs.min() >= 0 and inputs.max() <= 1
     np.save(tmp_path / "inputs.npy", inputs)
     _run_fresh_python("""
@@ -301,13 +304,13 @@ with torch.no_grad():
 
 
 def test_factor_scales_map_indices_to_unit_interval():
-    np.testing.assert_allclose(gt_decoder.factor_scales([3, 6, 40, 32, 32]), [0.5, 0.2, 1 / 39, 1 / 31, 1 / 31])
-    np.testing.assert_allclose(gt_decoder.scaled_factor_inputs([[0, 4], [0, 2]], [1, 5]), [[0., 1.], [0., 0.5]])
+    np.testing.assert_allclose(factor_scaling.factor_scales([3, 6, 40, 32, 32]), [0.5, 0.2, 1 / 39, 1 / 31, 1 / 31])
+    np.testing.assert_allclose(factor_scaling.scaled_factor_inputs([[0, 4], [0, 2]], [1, 5]), [[0., 1.], [0., 0.5]])
 
 
 def test_nan_loss_stops_with_the_step_and_keeps_the_last_good_checkpoint(tmp_path):
     model_dir = tmp_path / "model"
-    with pytest.raises(train.TrainingDivergedError, match=r"at global step (\d+)") as error:
+    with pytest.raises(loop.TrainingDivergedError, match=r"at global step (\d+)") as error:
         _train(model_dir, ["model.training_steps = 40", "training_runtime.checkpoint_every_steps = 2",
                            "vae_optimizer.learning_rate = @piecewise_constant",
                            "piecewise_constant.boundaries = (5,)", "piecewise_constant.values = (0.001, 1e38)"])
@@ -401,13 +404,13 @@ def test_checkpoints_are_also_written_every_few_minutes(tmp_path):
 
 
 def test_export_traces_a_user_module_that_torchscript_cannot_compile(tmp_path):
-    from dlib_torch.methods.unsupervised import gaussian_encoder_model
+    from dlib_torch.utils import exported_modules
 
     class NotScriptable(torch.nn.Module):
         def forward(self, x):
             return torch.stack([row * len(str(i)) for i, row in enumerate(x)])  # str() of an int: not TorchScript
 
     example = torch.ones(3, 2)
-    gaussian_encoder_model.export_as_torchscript({"m.pt": (NotScriptable(), example)}, str(tmp_path))
+    exported_modules.export_as_torchscript({"m.pt": (NotScriptable(), example)}, str(tmp_path))
     loaded = torch.jit.load(str(tmp_path / "m.pt"))
     torch.testing.assert_close(loaded(example), NotScriptable()(example))

@@ -1,11 +1,11 @@
-"""Tests of dlib_torch/methods/shared/optimizers.py: the reference's optimizers_test, TF's Adam, gin names."""
+"""Tests of dlib_torch/training/optimizers.py: the reference's optimizers_test, TF's Adam, gin names."""
 import math
 
 import gin
 import pytest
 import torch
 
-from dlib_torch.methods.shared import optimizers
+from dlib_torch.training import optimizers
 
 
 @pytest.fixture(autouse=True)

@@ -1,11 +1,11 @@
-"""Tests of best-checkpoint selection (dlib_torch/methods/unsupervised/model_selection.py) through train."""
+"""Tests of best-checkpoint selection (dlib_torch/training/model_selection.py) through train."""
 import json
 import os
 
 import pytest
 import torch
 
-from dlib_torch.methods.unsupervised import checkpoint
+from dlib_torch.training import checkpoint
 from dlib_torch.methods.unsupervised import train
 
 BINDINGS = ["dataset.name = 'dsprites_procedural'", "model.model = @gt_decoder()", "gt_decoder.inputs = 'raw'",

@@ -1,4 +1,4 @@
-"""Tests of dlib_torch/methods/unsupervised/batches.py: the device-resident image set (here on CPU tensors) gives
+"""Tests of dlib_torch/training/batches.py: the device-resident image set (here on CPU tensors) gives
 exactly the host's batches; the settings that choose it and the prefetch are refused clearly when impossible."""
 import os
 
@@ -14,7 +14,7 @@ from dlib_torch.data.ground_truth import norb
 from dlib_torch.data.ground_truth import splits
 from dlib_torch.data.ground_truth import synthetic_files
 from dlib_torch.data.ground_truth import util
-from dlib_torch.methods.unsupervised import batches
+from dlib_torch.training import batches
 from dlib_torch.methods.weak import weak_vae
 from dlib_torch.utils.errors import ConfigError
 
@@ -147,11 +147,11 @@ def test_prefetch_auto_is_on_for_cuda_only_and_never_for_models_whose_batches_us
 
 
 def test_training_with_the_image_set_on_the_device_equals_training_from_the_host(tmp_path, monkeypatch):
-    from dlib_torch.methods.unsupervised import checkpoint
+    from dlib_torch.training import checkpoint
     from dlib_torch.methods.unsupervised import train
     dataset = _dsprites([1, 2, 4, 5])  # orientation drawn per image: the nuisance draws must stay in order
     monkeypatch.setattr(train, "load_training_data", lambda: dataset)
-    gin_file = os.path.join(os.path.dirname(__file__), "train_test.gin")
+    gin_file = os.path.join(os.path.dirname(__file__), "..", "methods", "unsupervised", "train_test.gin")
     run = ["model.training_steps = 8", "model.eval_steps = 2", "model.batch_size = 4",
            "training_runtime.checkpoint_every_steps = 3"]
     settings = {"host": ["training_runtime.data_on_device = False"],
@@ -170,7 +170,7 @@ def test_training_with_the_image_set_on_the_device_equals_training_from_the_host
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device (the CPU tests above cover the logic)")
 @pytest.mark.parametrize("on_device", [False, True])
 def test_on_cuda_prefetched_batches_are_the_batches_drawn_in_the_loop(on_device):
-    from dlib_torch.methods.unsupervised import prefetch
+    from dlib_torch.training import prefetch
     dataset = _dsprites([1, 2, 4, 5])
     model, device = _Model(True), torch.device("cuda")
     device_images = batches.choose_device_images(True, model, dataset, device) if on_device else None

@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 import torch
 
-from dlib_torch.methods.unsupervised import checkpoint
+from dlib_torch.training import checkpoint
 from dlib_torch.methods.unsupervised import train
-from dlib_torch.methods.unsupervised import training_log
+from dlib_torch.training import training_log
 from dlib_torch.utils.errors import ConfigError
 from dlib_torch.utils.errors import Preempted
 
-TEST_GIN = os.path.join(os.path.dirname(__file__), "train_test.gin")
+TEST_GIN = os.path.join(os.path.dirname(__file__), "..", "methods", "unsupervised", "train_test.gin")
 # A small fully connected β-VAE on real images: compiles in seconds, and its losses move over 50 steps.
 SMALL = ["dataset.name = 'dsprites_procedural'", "encoder.encoder_fn = @fc_encoder",
          "decoder.decoder_fn = @fc_decoder", "model.batch_size = 8", "model.eval_steps = 1", "vae.beta = 4.",

@@ -16,7 +16,7 @@ from absl import logging
 import numpy as np
 import torch
 
-from dlib_torch.methods.unsupervised import batches
+from dlib_torch.training import batches
 
 _PUT_POLL_SECONDS = 0.05
 _JOIN_SECONDS = 60.0

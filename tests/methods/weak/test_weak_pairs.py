@@ -1,11 +1,11 @@
-"""Tests of dlib_torch/methods/weak/train_weak_lib.py: the pairs of the weak data set."""
+"""Tests of dlib_torch/methods/weak/weak_pairs.py: the pairs of the weak data set."""
 import gin
 import numpy as np
 import pytest
 
 from dlib_torch.data.ground_truth import dsprites_procedural  # pylint: disable=unused-import
 from dlib_torch.data.ground_truth import named_data
-from dlib_torch.methods.weak import train_weak_lib
+from dlib_torch.methods.weak import weak_pairs
 
 
 @pytest.fixture(autouse=True)
@@ -29,7 +29,7 @@ def test_pairs_differ_at_most_in_the_resampled_factors(k):
     changed_counts = []
     for row in factors:
         before = row.copy()
-        after, label = train_weak_lib.simple_dynamics(row[None].copy(), data, rs, return_index=True)
+        after, label = weak_pairs.simple_dynamics(row[None].copy(), data, rs, return_index=True)
         differing = np.flatnonzero(after[0] != before)
         assert 0 <= label < data.num_factors
         assert set(differing) <= ({label} if k == 1 else set(range(data.num_factors)))
@@ -41,8 +41,8 @@ def test_pairs_differ_at_most_in_the_resampled_factors(k):
 def test_pairs_are_stacked_along_the_height_and_deterministic():
     data = _data()
     gin.parse_config(["dynamics.k = 1"])
-    observations, labels = train_weak_lib.sample_weak_pairs(data, 6, np.random.RandomState(3))
-    again, labels_again = train_weak_lib.sample_weak_pairs(data, 6, np.random.RandomState(3))
+    observations, labels = weak_pairs.sample_weak_pairs(data, 6, np.random.RandomState(3))
+    again, labels_again = weak_pairs.sample_weak_pairs(data, 6, np.random.RandomState(3))
     assert observations.shape == (6, 128, 64, 1) and labels.shape == (6,)
     np.testing.assert_array_equal(observations, again)
     np.testing.assert_array_equal(labels, labels_again)

@@ -16,7 +16,7 @@ import gin
 import numpy as np
 import torch
 
-from dlib_torch.methods.unsupervised import checkpoint
+from dlib_torch.training import checkpoint
 from dlib_torch.utils import validation
 
 BEST_CHECKPOINT = "best.pt"

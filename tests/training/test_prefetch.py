@@ -1,4 +1,4 @@
-"""Tests of dlib_torch/methods/unsupervised/prefetch.py: batches drawn ahead in a thread change no result, a
+"""Tests of dlib_torch/training/prefetch.py: batches drawn ahead in a thread change no result, a
 checkpoint holds the data stream as of the next batch consumed, errors and shutdown are clean."""
 import json
 import os
@@ -11,19 +11,19 @@ import numpy as np
 import pytest
 import torch
 
-from dlib_torch.methods.unsupervised import batches
-from dlib_torch.methods.unsupervised import checkpoint
-from dlib_torch.methods.unsupervised import prefetch
+from dlib_torch.training import batches
+from dlib_torch.training import checkpoint
+from dlib_torch.training import prefetch
 from dlib_torch.methods.unsupervised import train
-from dlib_torch.methods.unsupervised import training_log
+from dlib_torch.training import training_log
 from dlib_torch.methods.weak import train_weak_lib
 from dlib_torch.utils.errors import ConfigError
 from dlib_torch.utils.errors import Preempted
 from dlib_torch.utils.errors import UserError
 
 HERE = os.path.dirname(__file__)
-TEST_GIN = os.path.join(HERE, "train_test.gin")
-WEAK_GIN = os.path.join(HERE, "..", "weak", "train_test.gin")
+TEST_GIN = os.path.join(HERE, "..", "methods", "unsupervised", "train_test.gin")
+WEAK_GIN = os.path.join(HERE, "..", "methods", "weak", "train_test.gin")
 # dummy_data draws every pixel from the data random state: any change in the order of the draws shows.
 RUN = ["model.training_steps = 12", "model.eval_steps = 2", "model.batch_size = 4",
        "training_runtime.checkpoint_every_steps = 5"]

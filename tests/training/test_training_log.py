@@ -1,8 +1,8 @@
-"""Tests of dlib_torch/methods/unsupervised/training_log.py: the scalars file, log lines and resume truncation."""
+"""Tests of dlib_torch/training/training_log.py: the scalars file, log lines and resume truncation."""
 import json
 import logging as logging_module
 
-from dlib_torch.methods.unsupervised import training_log
+from dlib_torch.training import training_log
 
 
 def _records(model_dir):
