@@ -17,7 +17,7 @@ import pytest
 
 import command_registry
 from command_registry import BY_NAME, Context, OVERWRITE_ARGS, REGISTRY
-from reliability_tools import ENV, TRAIN_GIN, assert_manifest_lists_everything, command, \
+from reliability_tools import ENV, MEAN_GIN, TRAIN_GIN, assert_manifest_lists_everything, command, \
     one_line_error, published_model_files, run, snapshot
 
 CLASSES = ["rerun_with_user_files", "overwrite_with_user_files", "unfinished_rerun_with_user_files",
@@ -71,6 +71,7 @@ class _Inputs(dict):
         self.update(trained_model)
         self.builders = {
             "model_seed1": self._second_model, "unfinished_model": self._unfinished_model,
+            "abstract_mean": self._abstract_representation,
             "mig_records": self._mig_records, "aggregated": self._aggregated, "published_zip": self._published_zip,
             "reproduced": lambda path: self._pipeline("dtl_reproduce", path),
             "weak_reproduced": lambda path: self._pipeline("dtl_reproduce_weakly_supervised", path),
@@ -90,6 +91,16 @@ class _Inputs(dict):
     def _second_model(self, path):
         completed = run("dtl_train", "--model_dir=" + path, "--gin_config=" + TRAIN_GIN,
                         "--gin_bindings=model.random_seed = 1")
+        assert completed.returncode == 0, completed.stderr
+
+    def _abstract_representation(self, path):
+        """The mean representation of the test study's model trained on procedural abstract dSprites (RGB), the
+        data set of the PGMs dtl_reason draws."""
+        model = path + "_model"
+        completed = run("dtl_train", "--model_dir=" + model, "--gin_config=" + TRAIN_GIN,
+                        "--gin_bindings=dataset.name = 'abstract_dsprites_procedural'")
+        assert completed.returncode == 0, completed.stderr
+        completed = run("dtl_postprocess", "--model_dir=" + model, "--output_dir=" + path, "--gin_config=" + MEAN_GIN)
         assert completed.returncode == 0, completed.stderr
 
     def _unfinished_model(self, path):
