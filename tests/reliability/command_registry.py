@@ -113,11 +113,11 @@ def _train_damaged(ctx, output):
 
 
 def _reproduce_damaged(study_dir_input, metric_dir, args):
-    """A finished pipeline whose metric is unfinished and whose representation has a flipped byte: the
-    evaluation that reads it must refuse it, naming the file."""
+    """A finished pipeline missing one metric, whose representation has a flipped byte: the evaluation that
+    reads it must refuse it, naming the file."""
     def damaged(ctx, output):
         copy = ctx.copy(study_dir_input)
-        mark_unfinished("evaluation", metric_dir)(copy)
+        shutil.rmtree(os.path.join(copy, metric_dir))
         flip_byte(os.path.join(copy, "postprocessed", "mean", "exported", "representation.pt"))
         return args(ctx, copy), ["representation.pt", "is damaged"]
     return damaged
@@ -165,7 +165,7 @@ def _submit_args(ctx, output):
 
 
 def _reason_args(ctx, output, representation=None):
-    return ["--input_dir=" + (representation or ctx.inputs["mean"]), "--output_dir=" + output,
+    return ["--input_dir=" + (representation or ctx.inputs["abstract_mean"]), "--output_dir=" + output,
             "--gin_config=" + REASON_GIN] + ["--gin_bindings=" + b for b in REASON_BINDINGS]
 
 
@@ -223,7 +223,7 @@ REGISTRY = [
                 "--input_dir=" + mean, "--output_dir=" + out, "--gin_config=" + MIG_GIN])),
     Command("dtl_reason", _reason_args, lambda ctx: ctx.path("reasoning"), step="abstract_reasoning",
             finished_rerun=0, unfinished=mark_unfinished("abstract_reasoning"),
-            damaged=_with_damaged("mean", "exported/representation.pt",
+            damaged=_with_damaged("abstract_mean", "exported/representation.pt",
                                   lambda ctx, out, mean: _reason_args(ctx, out, mean))),
     Command("dtl_udr", _udr_args, lambda ctx: ctx.path("udr"), step="evaluation", finished_rerun=2,
             unfinished=mark_unfinished("evaluation"),

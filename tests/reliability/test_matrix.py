@@ -9,6 +9,7 @@ inputs) is byte-for-byte intact; a successful run must list everything it wrote 
 import contextlib
 import fcntl
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -17,7 +18,7 @@ import pytest
 
 import command_registry
 from command_registry import BY_NAME, Context, OVERWRITE_ARGS, REGISTRY
-from reliability_tools import ENV, TRAIN_GIN, assert_manifest_lists_everything, command, \
+from reliability_tools import ENV, MEAN_GIN, TRAIN_GIN, assert_manifest_lists_everything, command, \
     one_line_error, published_model_files, run, snapshot
 
 CLASSES = ["rerun_with_user_files", "overwrite_with_user_files", "unfinished_rerun_with_user_files",
@@ -71,6 +72,7 @@ class _Inputs(dict):
         self.update(trained_model)
         self.builders = {
             "model_seed1": self._second_model, "unfinished_model": self._unfinished_model,
+            "abstract_mean": self._abstract_representation,
             "mig_records": self._mig_records, "aggregated": self._aggregated, "published_zip": self._published_zip,
             "reproduced": lambda path: self._pipeline("dtl_reproduce", path),
             "weak_reproduced": lambda path: self._pipeline("dtl_reproduce_weakly_supervised", path),
@@ -78,11 +80,12 @@ class _Inputs(dict):
         }
 
     def __missing__(self, name):
-        path = os.path.join(self.root, name)
+        path = os.path.join(self.root, name.replace(":", "_"))
         with open(os.path.join(self.root, name + ".lock"), "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             if not os.path.exists(path + ".done"):
-                self.builders[name](path)
+                builder = self.builders.get(name) or (lambda p: self._finished(name.split(":", 1)[1], p))
+                builder(path)
                 open(path + ".done", "w").close()
         self[name] = path
         return path
@@ -90,6 +93,16 @@ class _Inputs(dict):
     def _second_model(self, path):
         completed = run("dtl_train", "--model_dir=" + path, "--gin_config=" + TRAIN_GIN,
                         "--gin_bindings=model.random_seed = 1")
+        assert completed.returncode == 0, completed.stderr
+
+    def _abstract_representation(self, path):
+        """The mean representation of the test study's model trained on procedural abstract dSprites (RGB), the
+        data set of the PGMs dtl_reason draws."""
+        model = path + "_model"
+        completed = run("dtl_train", "--model_dir=" + model, "--gin_config=" + TRAIN_GIN,
+                        "--gin_bindings=dataset.name = 'abstract_dsprites_procedural'")
+        assert completed.returncode == 0, completed.stderr
+        completed = run("dtl_postprocess", "--model_dir=" + model, "--output_dir=" + path, "--gin_config=" + MEAN_GIN)
         assert completed.returncode == 0, completed.stderr
 
     def _unfinished_model(self, path):
@@ -112,6 +125,14 @@ class _Inputs(dict):
         with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
             for name, data in sorted(published_model_files(0).items()):
                 archive.writestr(name, data)
+
+    def _finished(self, name, root):
+        """A finished output of command `name`, made in `root` as a case makes it in its own folder."""
+        spec = BY_NAME[name]
+        context = Context(root, self)
+        os.makedirs(root)
+        completed = run(name, *spec.args(context, spec.output(context)), timeout=900, env=_env())
+        assert completed.returncode == 0, completed.stderr
 
     def _pipeline(self, name, path):
         spec = BY_NAME[name]
@@ -137,12 +158,17 @@ def test_matrix(name, case, ctx):
 
 
 def _finished_output(spec, ctx):
-    """A finished output of the command (run once, or a copy of the session's)."""
+    """A finished output of the command: a copy of one made once per test run (dtl_download, which needs this
+    case's server, runs here)."""
     if spec.prepared is not None:
         return spec.prepared(ctx)
     output = spec.output(ctx)
-    completed = _run(spec, spec.args(ctx, output))
-    assert completed.returncode == 0, completed.stderr
+    if spec.name == "dtl_download":
+        completed = _run(spec, spec.args(ctx, output))
+        assert completed.returncode == 0, completed.stderr
+        return output
+    made = ctx.inputs["finished:" + spec.name]
+    shutil.copytree(made, ctx.tmp, symlinks=True, dirs_exist_ok=True)
     return output
 
 
