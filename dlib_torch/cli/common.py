@@ -32,6 +32,13 @@ def define_gin_flags():
     flags.DEFINE_multi_string("gin_bindings", [], "Gin bindings, e.g. \"vae.beta = 4\" (repeatable).")
 
 
+def define_required_directories(**helps):
+    """Required string flags naming directories, e.g. `model_dir="Directory of the trained model."`."""
+    for name, text in helps.items():
+        flags.DEFINE_string(name, None, text)
+        flags.mark_flag_as_required(name)
+
+
 HELP_ARGUMENTS = ("--help", "-help", "-h", "-?", "--helpshort", "-helpshort")
 
 

@@ -52,14 +52,12 @@ def main(argv):
 
 
 def run():
-    flags.DEFINE_string("input_dir", None, "Directory of the postprocessed representation.")
-    flags.DEFINE_string("output_dir", None, "Directory in which to save the scores.")
+    common.define_required_directories(input_dir="Directory of the postprocessed representation.",
+                                       output_dir="Directory in which to save the scores.")
     common.define_gin_flags()
     flags.DEFINE_string("gin_evaluation_config_glob", None,
                         "Glob of metric gin files; each is evaluated into <output_dir>/<its name>.")
     flags.DEFINE_boolean("overwrite", False, "Replace finished output directories.")
-    flags.mark_flag_as_required("input_dir")
-    flags.mark_flag_as_required("output_dir")
     common.run_main(main, "dtl_evaluate")
 
 

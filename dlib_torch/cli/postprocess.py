@@ -29,12 +29,10 @@ def main(argv):
 
 
 def run():
-    flags.DEFINE_string("model_dir", None, "Directory of the trained model (dtl_train --model_dir).")
-    flags.DEFINE_string("output_dir", None, "Directory in which to save the representation.")
+    common.define_required_directories(model_dir="Directory of the trained model (dtl_train --model_dir).",
+                                       output_dir="Directory in which to save the representation.")
     common.define_gin_flags()
     flags.DEFINE_boolean("overwrite", False, "Replace a finished --output_dir.")
-    flags.mark_flag_as_required("model_dir")
-    flags.mark_flag_as_required("output_dir")
     common.run_main(main, "dtl_postprocess")
 
 

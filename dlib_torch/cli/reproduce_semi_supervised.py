@@ -96,43 +96,25 @@ def plan(FLAGS):
     else:
         model_dir = os.path.join(FLAGS.model_dir, "model")
         supervised_seed, num_labelled_samples, train_percentage, labeller_fn = supervision(FLAGS, model_dir)
-    steps.append(supervision_pipeline.visualize_step(FLAGS, model_dir))
-    postprocess_configs = supervision_pipeline.config_files(FLAGS.gin_postprocess_config_glob,
-                                                            "gin_postprocess_config_glob")
-    for config in postprocess_configs:
-        post_name = supervision_pipeline.stem(config)
-        bindings = ["postprocess.random_seed = {}".format(random_state.randint(2**32)),
-                    "postprocess.name = '{}'".format(post_name)]
-        steps.append(Step("postprocess", post_name, model_dir,
-                          os.path.join(output_directory, "postprocessed", post_name), [config], bindings))
+    representation_steps, postprocess_configs = supervision_pipeline.representation_steps(FLAGS, model_dir,
+                                                                                         random_state)
+    steps += representation_steps
+
+    def validation_bindings(metric):
+        fraction = [] if metric == "mig" else ["{}_validation.train_percentage = {}".format(metric, train_percentage)]
+        return fraction + ["validation.random_seed = {}".format(supervised_seed),
+                           "validation.num_labelled_samples = {}".format(num_labelled_samples),
+                           "labeller.labeller_fn = {}".format(labeller_fn)]
+
     validation_configs = supervision_pipeline.config_files(FLAGS.gin_validation_config_glob,
                                                            "gin_validation_config_glob")
-    for config in postprocess_configs:
-        post_name = supervision_pipeline.stem(config)
-        for validation_config in validation_configs:
-            metric_name = supervision_pipeline.stem(validation_config) + "_validation"
-            bindings = []
-            if metric_name != "mig_validation":
-                bindings.append("{}.train_percentage = {}".format(metric_name, train_percentage))
-            metric_name = "{}_{}_{}".format(metric_name, supervised_seed, num_labelled_samples)
-            bindings += ["validation.random_seed = {}".format(supervised_seed),
-                         "validation.name = '{}'".format(metric_name),
-                         "validation.num_labelled_samples = {}".format(num_labelled_samples),
-                         "labeller.labeller_fn = {}".format(labeller_fn)]
-            steps.append(Step("validation", metric_name, os.path.join(output_directory, "postprocessed", post_name),
-                              os.path.join(output_directory, "validation", post_name, metric_name),
-                              [validation_config], bindings))
-    random_state_eval = np.random.RandomState(FLAGS.eval_seed)
+    steps += supervision_pipeline.metric_steps(
+        FLAGS, "validation", postprocess_configs, validation_configs, None,
+        lambda metric: "{}_validation_{}_{}".format(metric, supervised_seed, num_labelled_samples), validation_bindings)
     metric_configs = supervision_pipeline.config_files(FLAGS.gin_evaluation_config_glob, "gin_evaluation_config_glob")
-    for config in postprocess_configs:
-        post_name = supervision_pipeline.stem(config)
-        for metric_config in metric_configs:
-            metric_name = "{}_{}".format(supervision_pipeline.stem(metric_config), supervised_seed)
-            bindings = ["evaluation.random_seed = {}".format(random_state_eval.randint(2**32)),
-                        "evaluation.name = '{}'".format(metric_name)]
-            steps.append(Step("evaluation", metric_name, os.path.join(output_directory, "postprocessed", post_name),
-                              os.path.join(output_directory, "metrics", post_name, metric_name), [metric_config],
-                              bindings))
+    steps += supervision_pipeline.metric_steps(FLAGS, "evaluation", postprocess_configs, metric_configs,
+                                               np.random.RandomState(FLAGS.eval_seed),
+                                               lambda metric: "{}_{}".format(metric, supervised_seed))
     return steps
 
 
@@ -145,12 +127,11 @@ def main(argv):
     for step in steps:  # the model's values are checked before the output directory is created
         if step.kind == "train":
             train_semi_supervised_lib.check_with_gin(step.config_files, step.bindings)
-    supervision_pipeline.run_steps(NAME, FLAGS.output_directory, steps, FLAGS.overwrite,
-                                   train_semi_supervised_lib.train_with_gin)
+    closing = supervision_pipeline.pipeline_main(NAME, steps, train_semi_supervised_lib.__name__)
     aggregate_results.aggregate_results_to_json(
         os.path.join(FLAGS.output_directory, "metrics", "*", "*", "results", "aggregate", "evaluation.json"),
         os.path.join(FLAGS.output_directory, "metrics", "aggregated_results.json"))
-    print("{}: complete in {}".format(NAME, FLAGS.output_directory))
+    return closing
 
 
 def run():

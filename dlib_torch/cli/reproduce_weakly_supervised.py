@@ -37,39 +37,17 @@ def plan(FLAGS):
         steps.append(Step("train", "model", None, model_dir, [model_config], bindings))
     else:
         model_dir = os.path.join(FLAGS.model_dir, "model")
-    steps.append(supervision_pipeline.visualize_step(FLAGS, model_dir))
-    postprocess_configs = supervision_pipeline.config_files(FLAGS.gin_postprocess_config_glob,
-                                                            "gin_postprocess_config_glob")
-    for config in postprocess_configs:
-        post_name = supervision_pipeline.stem(config)
-        bindings = ["postprocess.random_seed = {}".format(random_state.randint(2**32)),
-                    "postprocess.name = '{}'".format(post_name)]
-        steps.append(Step("postprocess", post_name, model_dir,
-                          os.path.join(output_directory, "postprocessed", post_name), [config], bindings))
+    representation_steps, postprocess_configs = supervision_pipeline.representation_steps(FLAGS, model_dir,
+                                                                                         random_state)
     metric_configs = supervision_pipeline.config_files(FLAGS.gin_evaluation_config_glob, "gin_evaluation_config_glob")
-    for config in postprocess_configs:
-        post_name = supervision_pipeline.stem(config)
-        for metric_config in metric_configs:
-            metric_name = supervision_pipeline.stem(metric_config)
-            if "unsupervised" in metric_name:
-                continue
-            metric_name = "{}_0".format(metric_name)
-            bindings = ["evaluation.random_seed = {}".format(random_state.randint(2**32)),
-                        "evaluation.name = '{}'".format(metric_name)]
-            steps.append(Step("evaluation", metric_name, os.path.join(output_directory, "postprocessed", post_name),
-                              os.path.join(output_directory, "metrics", post_name, metric_name), [metric_config],
-                              bindings))
-    return steps
+    return steps + representation_steps + supervision_pipeline.metric_steps(
+        FLAGS, "evaluation", postprocess_configs, metric_configs, random_state,
+        lambda metric: None if "unsupervised" in metric else "{}_0".format(metric))
 
 
 def main(argv):
     del argv
-    from dlib_torch.methods.weak import train_weak_lib
-    FLAGS = flags.FLAGS
-    steps = plan(FLAGS)
-    supervision_pipeline.run_steps(NAME, FLAGS.output_directory, steps, FLAGS.overwrite,
-                                   train_weak_lib.train_with_gin)
-    print("{}: complete in {}".format(NAME, FLAGS.output_directory))
+    return supervision_pipeline.pipeline_main(NAME, plan(flags.FLAGS), "dlib_torch.methods.weak.train_weak_lib")
 
 
 def run():

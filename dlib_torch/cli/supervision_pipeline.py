@@ -3,6 +3,7 @@ running the steps of one model (train, visualize, postprocess, validation, evalu
 finished ones (unless --overwrite) under one lock on the output directory, SIGTERM/SIGUSR1 -> exit 75.
 """
 import glob
+import importlib
 import os
 
 from absl import flags
@@ -86,8 +87,50 @@ def run_step(step, overwrite, train_with_gin):
         reproduce.run_step(step, overwrite)
 
 
-def run_steps(name, output_directory, steps, overwrite, train_with_gin):
-    """Runs the steps in order under the output directory's lock; finished ones are skipped unless `overwrite`."""
-    with output_dirs.locked(output_directory):
-        reproduce.run_steps(steps, overwrite, log=lambda line: print(line, flush=True), name=name,
-                            runner=lambda step, overwrite: run_step(step, overwrite, train_with_gin))
+def representation_steps(FLAGS, model_dir, random_state):
+    """(steps, configs): the visualisation, then one postprocessing per --gin_postprocess_config_glob file, its
+    seed drawn next from `random_state`, as the reference."""
+    steps = [visualize_step(FLAGS, model_dir)]
+    configs = config_files(FLAGS.gin_postprocess_config_glob, "gin_postprocess_config_glob")
+    for config in configs:
+        bindings = ["postprocess.random_seed = {}".format(random_state.randint(2**32)),
+                    "postprocess.name = '{}'".format(stem(config))]
+        steps.append(reproduce.Step("postprocess", stem(config), model_dir,
+                                    os.path.join(FLAGS.output_directory, "postprocessed", stem(config)), [config],
+                                    bindings))
+    return steps, configs
+
+
+def metric_steps(FLAGS, kind, postprocess_configs, metric_configs, random_state, record_name, extra_bindings=None):
+    """One step of `kind` (evaluation, validation) per representation and metric config, into
+    <output>/<metrics|validation>/<representation>/<record_name(metric)>; a metric whose record_name is None
+    is left out. Each step's seed `<kind>.random_seed` is drawn next from `random_state` (None: no seed is drawn,
+    `extra_bindings(metric)` sets it)."""
+    folder = "metrics" if kind == "evaluation" else kind
+    steps = []
+    for config in postprocess_configs:
+        representation = os.path.join(FLAGS.output_directory, "postprocessed", stem(config))
+        for metric_config in metric_configs:
+            name = record_name(stem(metric_config))
+            if name is None:
+                continue
+            bindings = [] if random_state is None else [
+                "{}.random_seed = {}".format(kind, random_state.randint(2**32))]
+            bindings += (extra_bindings(stem(metric_config)) if extra_bindings else []) + [
+                "{}.name = '{}'".format(kind, name)]
+            steps.append(reproduce.Step(kind, name, representation,
+                                        os.path.join(FLAGS.output_directory, folder, stem(config), name),
+                                        [metric_config], bindings))
+    return steps
+
+
+def pipeline_main(name, steps, trainer_module):
+    """The body of both commands: the steps in order under the output directory's lock, finished ones skipped
+    unless --overwrite, SIGTERM/SIGUSR1 -> exit 75 (the command wrapper); returns the closing line."""
+
+    trainer = importlib.import_module(trainer_module)
+    FLAGS = flags.FLAGS
+    with output_dirs.locked(FLAGS.output_directory):
+        reproduce.run_steps(steps, FLAGS.overwrite, log=lambda line: print(line, flush=True), name=name,
+                            runner=lambda step, overwrite: run_step(step, overwrite, trainer.train_with_gin))
+    return "complete in {}".format(FLAGS.output_directory)

@@ -15,11 +15,6 @@ from dlib_torch.cli import common
 from dlib_torch.utils import output_dirs
 
 
-def main(argv):
-    del argv
-    return train_main("dlib_torch.methods.unsupervised.train")
-
-
 def train_main(trainer_module):
     """The body of every training command: `trainer_module.train_with_gin` on the flags of `define_flags`.
 
@@ -53,9 +48,21 @@ def define_flags(module_name=__name__):
     flags.mark_flag_as_required("model_dir")
 
 
-def run():
-    define_flags()
-    common.run_main(main, "dtl_train")
+def trainer_command(trainer_module, name, module_name):
+    """The `run` of a training command `name` (defined in `module_name`): dtl_train's flags and body with the
+    trainer of `trainer_module`; its --help shows `module_name`'s docstring."""
+    def command_main(argv):
+        del argv
+        return train_main(trainer_module)
+    command_main.__module__ = module_name
+
+    def command_run():
+        define_flags(module_name)
+        common.run_main(command_main, name)
+    return command_run
+
+
+run = trainer_command("dlib_torch.methods.unsupervised.train", "dtl_train", __name__)
 
 
 if __name__ == "__main__":

@@ -7,19 +7,10 @@ Flags, records, checkpoints, resume, exit statuses (0 done, 2 bad input, 75 pree
 the model trains on unlabelled batches plus a few labelled ones
 (methods/semi_supervised/train_semi_supervised_lib.py).
 """
-from dlib_torch.cli import common
 from dlib_torch.cli import train
 
-
-def main(argv):
-    del argv
-    return train.train_main("dlib_torch.methods.semi_supervised.train_semi_supervised_lib")
-
-
-def run():
-    train.define_flags(__name__)
-    common.run_main(main, "dtl_train_semi_supervised")
-
+run = train.trainer_command("dlib_torch.methods.semi_supervised.train_semi_supervised_lib",
+                            "dtl_train_semi_supervised", __name__)
 
 if __name__ == "__main__":
     run()

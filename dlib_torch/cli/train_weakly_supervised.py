@@ -6,19 +6,9 @@ Example: dtl_train_weakly_supervised --model_dir=output/weak/model --gin_config=
 Flags, records, checkpoints, resume, exit statuses (0 done, 2 bad input, 75 preempted) are those of dtl_train;
 the model trains on pairs of observations that differ in a few factors (methods/weak/train_weak_lib.py).
 """
-from dlib_torch.cli import common
 from dlib_torch.cli import train
 
-
-def main(argv):
-    del argv
-    return train.train_main("dlib_torch.methods.weak.train_weak_lib")
-
-
-def run():
-    train.define_flags(__name__)
-    common.run_main(main, "dtl_train_weakly_supervised")
-
+run = train.trainer_command("dlib_torch.methods.weak.train_weak_lib", "dtl_train_weakly_supervised", __name__)
 
 if __name__ == "__main__":
     run()

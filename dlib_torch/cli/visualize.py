@@ -25,15 +25,13 @@ def main(argv):
 
 
 def run():
-    flags.DEFINE_string("model_dir", None, "Directory of a trained model (a finished dtl_train run).")
-    flags.DEFINE_string("output_dir", None, "Directory in which to write the visualizations.")
+    common.define_required_directories(model_dir="Directory of a trained model (a finished dtl_train run).",
+                                       output_dir="Directory in which to write the visualizations.")
     flags.DEFINE_boolean("overwrite", False, "Replace --output_dir if it already exists.")
     flags.DEFINE_integer("num_animations", 5, "Number of base codes animated per kind of latent cycle.")
     flags.DEFINE_integer("num_frames", 20, "Frames per animation.")
     flags.DEFINE_integer("fps", 10, "Frames per second of the animations.")
     flags.DEFINE_integer("num_points_irs", 10000, "Number of points of the interventional-effect plots.")
-    flags.mark_flag_as_required("model_dir")
-    flags.mark_flag_as_required("output_dir")
     common.run_main(main, "dtl_visualize")
 
 

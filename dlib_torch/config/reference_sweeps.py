@@ -38,19 +38,8 @@ def get_default_models():
     gammas = h.sweep("factor_vae.gamma", h.discrete([10., 20., 30., 40., 50., 100.]))
     config_factor_vae = h.zipit([model_name, gammas, model_fn, discriminator_fn])
 
-    model_name = h.fixed("model.name", "dip_vae_i")
-    model_fn = h.fixed("model.model", "@dip_vae()")
-    lambda_od = h.sweep("dip_vae.lambda_od", h.discrete([1., 2., 5., 10., 20., 50.]))
-    lambda_d_factor = h.fixed("dip_vae.lambda_d_factor", 10.)
-    dip_type = h.fixed("dip_vae.dip_type", "i")
-    config_dip_vae_i = h.zipit([model_name, model_fn, lambda_od, lambda_d_factor, dip_type])
-
-    model_name = h.fixed("model.name", "dip_vae_ii")
-    model_fn = h.fixed("model.model", "@dip_vae()")
-    lambda_od = h.sweep("dip_vae.lambda_od", h.discrete([1., 2., 5., 10., 20., 50.]))
-    lambda_d_factor = h.fixed("dip_vae.lambda_d_factor", 1.)
-    dip_type = h.fixed("dip_vae.dip_type", "ii")
-    config_dip_vae_ii = h.zipit([model_name, model_fn, lambda_od, lambda_d_factor, dip_type])
+    config_dip_vae_i = _dip_vae("i", lambda_d_factor=10.)
+    config_dip_vae_ii = _dip_vae("ii", lambda_d_factor=1.)
 
     model_name = h.fixed("model.name", "beta_tc_vae")
     model_fn = h.fixed("model.model", "@beta_tc_vae()")
@@ -59,6 +48,13 @@ def get_default_models():
 
     return h.chainit([config_beta_vae, config_factor_vae, config_dip_vae_i, config_dip_vae_ii,
                       config_beta_tc_vae, config_annealed_vae])
+
+
+def _dip_vae(dip_type, lambda_d_factor):
+    """The six DIP-VAE models of one type (the reference's lambda_od grid)."""
+    return h.zipit([h.fixed("model.name", "dip_vae_" + dip_type), h.fixed("model.model", "@dip_vae()"),
+                    h.sweep("dip_vae.lambda_od", h.discrete([1., 2., 5., 10., 20., 50.])),
+                    h.fixed("dip_vae.lambda_d_factor", lambda_d_factor), h.fixed("dip_vae.dip_type", dip_type)])
 
 
 def get_reference_config(datasets, num_seeds):

@@ -15,7 +15,6 @@ Everything is read, checked (ZIP CRCs, TensorBundle checksums, variable names an
 the directory is claimed, so a damaged archive leaves nothing behind. A finished import is left alone (rerunning
 is a no-op) unless `overwrite`.
 """
-import hashlib
 import os
 import time
 
@@ -26,8 +25,8 @@ import torch
 from dlib_torch.importer import archive as archive_lib
 from dlib_torch.importer import convert
 from dlib_torch.importer import records
-from dlib_torch.utils import exported_modules
 from dlib_torch.utils import atomic
+from dlib_torch.utils import exported_modules
 from dlib_torch.utils import output_dirs
 from dlib_torch.utils import results
 from dlib_torch.utils.errors import UserError
@@ -105,7 +104,7 @@ def prepare(source, verify_checksums=True):
     import_results = {
         "source": records.SOURCE,
         "archive": os.path.abspath(source),
-        "archive_sha256": _sha256(source) if os.path.isfile(source) else None,
+        "archive_sha256": exported_modules.file_digest(source) if os.path.isfile(source) else None,
         "variables": variables,
         "architecture": "{} / {}".format(spec.encoder_fn, spec.decoder_fn),
         "num_latent": spec.num_latent,
@@ -165,11 +164,3 @@ def _json(data, source, path):
             source, path)) from None
     except (UnicodeDecodeError, ValueError) as e:
         raise UserError("{}: {} is not valid JSON ({}); the archive is damaged".format(source, path, e)) from None
-
-
-def _sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

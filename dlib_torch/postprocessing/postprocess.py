@@ -30,15 +30,8 @@ GT_DECODER_MODEL = "@gt_decoder()"
 
 
 def postprocess_with_gin(model_dir, output_dir, overwrite=False, gin_config_files=None, gin_bindings=None):
-    """Parses the gin files and bindings (errors name the culprit), postprocesses, clears gin.
-
-    Args:
-      model_dir: directory of the trained model (`dtl_train --model_dir`).
-      output_dir: directory of the representation, e.g. `<out>/postprocessed/mean`.
-      overwrite: replace a finished `output_dir`.
-      gin_config_files: gin files to parse, in order.
-      gin_bindings: gin bindings parsed after the files.
-    """
+    """Parses the gin files, then the bindings (errors name the culprit), runs `postprocess` on the trained model
+    in `model_dir` into `output_dir` (e.g. `<out>/postprocessed/mean`), clears gin."""
     with gin_utils.configured(gin_config_files, gin_bindings):
         postprocess(model_dir, output_dir, overwrite)
 

@@ -12,6 +12,7 @@ import time
 import torch
 
 from dlib_torch.training import preemption
+from dlib_torch.utils.errors import ConfigError
 from dlib_torch.utils.errors import Preempted
 from dlib_torch.utils.errors import UserError
 
@@ -97,3 +98,16 @@ def mean_scalars(names, pending_scalars):
 def crossed(previous_step, step, every):
     """True if a multiple of `every` lies in (previous_step, step]."""
     return step // every > previous_step // every
+
+
+def probe(forward, what):
+    """Runs `forward()`, a trainer's first forward pass on a tiny batch, so that a configuration error (an
+    architecture that does not fit the data) surfaces before any work, as one line: `<what>: <the error>`."""
+    try:
+        return forward()
+    except (UserError, MemoryError):
+        raise
+    except (RuntimeError, ValueError, TypeError) as e:
+        if "Required bindings" in str(e):  # gin's own message, made one line by the stage
+            raise
+        raise ConfigError("{}: {}".format(what, " ".join(str(e).split()))) from e

@@ -28,9 +28,7 @@ from dlib_torch.utils import exported_modules
 from dlib_torch.utils import output_dirs
 from dlib_torch.utils import results
 from dlib_torch.utils import threads
-from dlib_torch.utils.errors import ConfigError
 from dlib_torch.utils.errors import Preempted
-from dlib_torch.utils.errors import UserError
 
 
 def train_model(model, model_optimizers, random_state, training_steps, global_step, runtime, log, save_checkpoint,
@@ -100,16 +98,11 @@ def _check_model_runs(model, dataset, batch_size, device):
         if device.type == "cuda" else []
     model.eval()  # layers with running statistics keep them
     with torch.random.fork_rng(devices=cuda_devices), torch.no_grad():
-        factors, observations = batches.model_batch(model, dataset, min(batch_size, 2), np.random.RandomState(0), device)
-        try:
-            model.model_fn(observations, 0, factors=factors)
-        except UserError:
-            raise
-        except (RuntimeError, ValueError, TypeError) as e:
-            if "Required bindings" in str(e):
-                raise
-            raise ConfigError("the configured model cannot process a batch of {} observations: {}".format(
-                list(dataset.observation_shape), " ".join(str(e).split()))) from e
+        factors, observations = batches.model_batch(model, dataset, min(batch_size, 2), np.random.RandomState(0),
+                                                    device)
+        loop.probe(lambda: model.model_fn(observations, 0, factors=factors),
+                   "the configured model cannot process a batch of {} observations".format(
+                       list(dataset.observation_shape)))
     model.train()
 
 

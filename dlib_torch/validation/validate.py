@@ -27,15 +27,9 @@ from dlib_torch.utils import validation as checks
 
 
 def validate_with_gin(model_dir, output_dir, overwrite=False, gin_config_files=None, gin_bindings=None):
-    """Parses the gin files and bindings (errors name the culprit), validates, clears gin.
-
-    Args:
-      model_dir: directory of the postprocessed representation (`<out>/postprocessed/<name>`).
-      output_dir: directory of the scores, e.g. `<out>/validation/<name>/<metric>_validation_<seed>_<n>`.
-      overwrite: replace a finished `output_dir`.
-      gin_config_files: gin files to parse, in order.
-      gin_bindings: gin bindings parsed after the files.
-    """
+    """Parses the gin files, then the bindings (errors name the culprit), runs `validate` on the representation in
+    `model_dir` (`<out>/postprocessed/<name>`) into `output_dir`
+    (`<out>/validation/<name>/<metric>_validation_<seed>_<n>`), clears gin."""
     with gin_utils.configured(gin_config_files, gin_bindings):
         validate(model_dir, output_dir, overwrite)
 

@@ -14,8 +14,8 @@ from dlib_torch.data.ground_truth import norb
 from dlib_torch.data.ground_truth import splits
 from dlib_torch.data.ground_truth import synthetic_files
 from dlib_torch.data.ground_truth import util
-from dlib_torch.training import batches
 from dlib_torch.methods.weak import weak_vae
+from dlib_torch.training import batches
 from dlib_torch.utils.errors import ConfigError
 
 DSPRITES_GRID = [1, 3, 2, 4, 2, 3]  # color, shape, scale, orientation, posX, posY

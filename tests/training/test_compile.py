@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from dlib_torch.training import checkpoint
 from dlib_torch.methods.unsupervised import train
+from dlib_torch.training import checkpoint
 from dlib_torch.training import training_log
 from dlib_torch.utils.errors import ConfigError
 from dlib_torch.utils.errors import Preempted

@@ -5,8 +5,8 @@ import os
 import pytest
 import torch
 
-from dlib_torch.training import checkpoint
 from dlib_torch.methods.unsupervised import train
+from dlib_torch.training import checkpoint
 
 BINDINGS = ["dataset.name = 'dsprites_procedural'", "model.model = @gt_decoder()", "gt_decoder.inputs = 'raw'",
             "decoder.decoder_fn = @test_decoder", "reconstruction_loss.loss_fn = @bernoulli_loss",

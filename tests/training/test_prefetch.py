@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 import torch
 
+from dlib_torch.methods.unsupervised import train
+from dlib_torch.methods.weak import train_weak_lib
 from dlib_torch.training import batches
 from dlib_torch.training import checkpoint
 from dlib_torch.training import prefetch
-from dlib_torch.methods.unsupervised import train
 from dlib_torch.training import training_log
-from dlib_torch.methods.weak import train_weak_lib
 from dlib_torch.utils.errors import ConfigError
 from dlib_torch.utils.errors import Preempted
 from dlib_torch.utils.errors import UserError

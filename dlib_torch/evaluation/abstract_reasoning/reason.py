@@ -278,17 +278,13 @@ def _build_network(model, pgm_dataset, device):
     """Builds the network and runs it once on a batch of another seed (RNGs untouched), so that configuration
     errors (a representation that does not fit the images, a missing binding) surface before any work."""
     data = pgm_dataset.ground_truth_data
-    try:
+    def build_and_probe():
         network = model.build(data.factors_num_values, data.observation_shape).to(device)
         cuda_devices = [device.index or 0] if device.type == "cuda" else []
         with torch.random.fork_rng(devices=cuda_devices), torch.no_grad():
-            probe = _SeededBatches(pgm_dataset, 2, model.needs_images, 0)[0]
-            network({k: v.to(device) for k, v in probe.items()})
-    except (UserError, MemoryError):
-        raise
-    except (RuntimeError, ValueError, TypeError) as e:
-        if "Required bindings" in str(e):
-            raise
-        raise ConfigError("the configured reasoning model cannot process PGMs of {} panels: {}".format(
-            list(data.observation_shape), " ".join(str(e).split()))) from e
-    return network
+            batch = _SeededBatches(pgm_dataset, 2, model.needs_images, 0)[0]
+            network({k: v.to(device) for k, v in batch.items()})
+        return network
+
+    return loop.probe(build_and_probe, "the configured reasoning model cannot process PGMs of {} panels".format(
+        list(data.observation_shape)))

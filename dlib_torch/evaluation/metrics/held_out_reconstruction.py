@@ -23,10 +23,10 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from dlib_torch.data.ground_truth import factor_scaling
 from dlib_torch.data.ground_truth import ground_truth_data as ground_truth_data_lib
 from dlib_torch.data.ground_truth import splits
 from dlib_torch.data.ground_truth import util
-from dlib_torch.data.ground_truth import factor_scaling
 from dlib_torch.utils import device as device_lib
 from dlib_torch.utils import exported_modules
 from dlib_torch.utils import results

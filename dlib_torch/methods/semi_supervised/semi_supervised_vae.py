@@ -19,12 +19,11 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from dlib_torch.methods.shared import architectures
 from dlib_torch.methods.shared import losses
-from dlib_torch.training import optimizers
 from dlib_torch.methods.unsupervised import vae
-from dlib_torch.utils.errors import ConfigError
+from dlib_torch.training import optimizers
 from dlib_torch.utils import validation
+from dlib_torch.utils.errors import ConfigError
 
 
 

@@ -28,9 +28,9 @@ from torch import nn
 from dlib_torch.data.ground_truth import triplets
 from dlib_torch.methods.shared import architectures
 from dlib_torch.methods.shared import losses
-from dlib_torch.training import optimizers
 from dlib_torch.methods.unsupervised import gaussian_encoder_model
 from dlib_torch.methods.unsupervised import vae
+from dlib_torch.training import optimizers
 from dlib_torch.utils import exported_modules
 from dlib_torch.utils import validation
 from dlib_torch.utils.errors import ConfigError

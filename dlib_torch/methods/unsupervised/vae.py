@@ -12,8 +12,8 @@ from torch import nn
 
 from dlib_torch.methods.shared import architectures
 from dlib_torch.methods.shared import losses
-from dlib_torch.training import optimizers
 from dlib_torch.methods.unsupervised import gaussian_encoder_model
+from dlib_torch.training import optimizers
 from dlib_torch.utils import validation
 
 

@@ -88,61 +88,6 @@ class WeakVAEBase(vae.BaseVAE):
                         "regularizer": regularizer, "kl_loss": kl_loss}
 
 
-@gin.configurable("group_vae")
-class GroupVAEBase(WeakVAEBase):
-    """Group-VAE: the pair's posterior is the average N((mu1 + mu2) / 2, (var1 + var2) / 2)."""
-
-    def average_posterior(self, z_mean_1, z_logvar_1, z_mean_2, z_logvar_2):
-        new_mean = 0.5 * z_mean_1 + 0.5 * z_mean_2
-        new_log_var = torch.log(0.5 * torch.exp(z_logvar_1) + 0.5 * torch.exp(z_logvar_2))
-        return new_mean, new_log_var
-
-
-@gin.configurable("group_vae_labels")
-class GroupVAELabels(GroupVAEBase):
-    """Group-VAE told which factor changed (the latent dimension of that index is not shared)."""
-
-    def aggregate(self, z_mean, z_logvar, new_mean, new_log_var, labels, kl_per_point):
-        return aggregate_labels(z_mean, z_logvar, new_mean, new_log_var, labels, kl_per_point)
-
-
-@gin.configurable("group_vae_argmax")
-class GroupVAEArgmax(GroupVAEBase):
-    """Group-VAE without labels: the dimensions that changed are estimated adaptively."""
-
-    def aggregate(self, z_mean, z_logvar, new_mean, new_log_var, labels, kl_per_point):
-        return aggregate_argmax(z_mean, z_logvar, new_mean, new_log_var, labels, kl_per_point)
-
-
-@gin.configurable("mlvae")
-class MLVae(WeakVAEBase):
-    """ML-VAE: the pair's posterior is the product of the two, var = 2 v1 v2 / (v1 + v2),
-    mean = (mu1 / v1 + mu2 / v2) * var / 2 (the reference's normalisation)."""
-
-    def average_posterior(self, z_mean_1, z_logvar_1, z_mean_2, z_logvar_2):
-        var_1 = torch.exp(z_logvar_1)
-        var_2 = torch.exp(z_logvar_2)
-        new_var = 2 * var_1 * var_2 / (var_1 + var_2)
-        new_mean = (z_mean_1 / var_1 + z_mean_2 / var_2) * new_var * 0.5
-        return new_mean, torch.log(new_var)
-
-
-@gin.configurable("mlvae_labels")
-class MLVaeLabels(MLVae):
-    """ML-VAE told which factor changed."""
-
-    def aggregate(self, z_mean, z_logvar, new_mean, new_log_var, labels, kl_per_point):
-        return aggregate_labels(z_mean, z_logvar, new_mean, new_log_var, labels, kl_per_point)
-
-
-@gin.configurable("mlvae_argmax")
-class MLVaeArgmax(MLVae):
-    """ML-VAE without labels."""
-
-    def aggregate(self, z_mean, z_logvar, new_mean, new_log_var, labels, kl_per_point):
-        return aggregate_argmax(z_mean, z_logvar, new_mean, new_log_var, labels, kl_per_point)
-
-
 def aggregate_labels(z_mean, z_logvar, new_mean, new_log_var, labels, kl_per_point):
     """Keeps the observation's own posterior where the one-hot `labels` row takes its maximum, else the pair's.
 
@@ -175,3 +120,54 @@ def compute_kl(z_1, z_2, logvar_1, logvar_2):
     var_1 = torch.exp(logvar_1)
     var_2 = torch.exp(logvar_2)
     return var_1 / var_2 + torch.square(z_2 - z_1) / var_2 - 1 + logvar_2 - logvar_1
+
+
+@gin.configurable("group_vae")
+class GroupVAEBase(WeakVAEBase):
+    """Group-VAE: the pair's posterior is the average N((mu1 + mu2) / 2, (var1 + var2) / 2)."""
+
+    def average_posterior(self, z_mean_1, z_logvar_1, z_mean_2, z_logvar_2):
+        new_mean = 0.5 * z_mean_1 + 0.5 * z_mean_2
+        new_log_var = torch.log(0.5 * torch.exp(z_logvar_1) + 0.5 * torch.exp(z_logvar_2))
+        return new_mean, new_log_var
+
+
+@gin.configurable("group_vae_labels")
+class GroupVAELabels(GroupVAEBase):
+    """Group-VAE told which factor changed (the latent dimension of that index is not shared)."""
+
+    aggregate = staticmethod(aggregate_labels)
+
+
+@gin.configurable("group_vae_argmax")
+class GroupVAEArgmax(GroupVAEBase):
+    """Group-VAE without labels: the dimensions that changed are estimated adaptively."""
+
+    aggregate = staticmethod(aggregate_argmax)
+
+
+@gin.configurable("mlvae")
+class MLVae(WeakVAEBase):
+    """ML-VAE: the pair's posterior is the product of the two, var = 2 v1 v2 / (v1 + v2),
+    mean = (mu1 / v1 + mu2 / v2) * var / 2 (the reference's normalisation)."""
+
+    def average_posterior(self, z_mean_1, z_logvar_1, z_mean_2, z_logvar_2):
+        var_1 = torch.exp(z_logvar_1)
+        var_2 = torch.exp(z_logvar_2)
+        new_var = 2 * var_1 * var_2 / (var_1 + var_2)
+        new_mean = (z_mean_1 / var_1 + z_mean_2 / var_2) * new_var * 0.5
+        return new_mean, torch.log(new_var)
+
+
+@gin.configurable("mlvae_labels")
+class MLVaeLabels(MLVae):
+    """ML-VAE told which factor changed."""
+
+    aggregate = staticmethod(aggregate_labels)
+
+
+@gin.configurable("mlvae_argmax")
+class MLVaeArgmax(MLVae):
+    """ML-VAE without labels."""
+
+    aggregate = staticmethod(aggregate_argmax)

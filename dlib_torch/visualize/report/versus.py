@@ -14,6 +14,26 @@ def disentanglement_metrics(records):
     return [m for m in records.metrics() if main_scores.is_disentanglement(records.metric_function(m))]
 
 
+def section_against_metrics(page, records, title, intro, metric_fn, keys, missing, name, caption):
+    """A section of the page: the scores `keys` ({result key: label}) of the `metric_fn` records, model by model,
+    against every disentanglement metric (`scatter_against_metrics`) on the default representation. `intro` and
+    `missing` (the note when those records are absent) may name the representation as {representation}."""
+    representation = records.default_representation()
+    section = page.section(title, intro.format(representation=representation))
+    frame = records.frame
+    rows = (frame["metric_fn"] == metric_fn) & (frame["representation"] == representation)
+    present = [k for k in keys if "evaluation_results." + k in frame.columns
+               and frame.loc[rows, "evaluation_results." + k].notna().any()]
+    if not rows.any() or not present:
+        section.note(missing.format(representation=representation))
+        return
+    of_metric = frame.loc[rows, ["model_id", "dataset"] + ["evaluation_results." + k for k in present]]
+    x_scores = of_metric.melt(id_vars=["model_id", "dataset"], var_name="key", value_name="value")
+    x_scores["key"] = x_scores["key"].str[len("evaluation_results."):].map(keys)
+    x_scores = x_scores.dropna(subset=["value"])
+    scatter_against_metrics(page, section, x_scores, records, representation, name, caption)
+
+
 def scatter_against_metrics(page, section, x_scores, records, representation, name, caption):
     """Scatter of each x score (rows; `x_scores`: model_id, dataset, key, value) against each disentanglement
     metric (columns) on `representation`; writes the figure and the Spearman table. Returns False (with a

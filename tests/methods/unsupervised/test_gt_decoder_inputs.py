@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from dlib_torch.data.ground_truth import factor_names
-from dlib_torch.data.ground_truth import factor_values
 from dlib_torch.data.ground_truth import factor_scaling
+from dlib_torch.data.ground_truth import factor_values
 from dlib_torch.methods.unsupervised import gt_decoder
 from dlib_torch.utils.errors import ConfigError
 

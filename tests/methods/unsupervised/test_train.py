@@ -14,17 +14,17 @@ import numpy as np
 import pytest
 import torch
 
+from dlib_torch.data.ground_truth import factor_scaling
 from dlib_torch.data.ground_truth import named_data
 from dlib_torch.methods.shared import architectures
 from dlib_torch.methods.shared import losses
+from dlib_torch.methods.unsupervised import gt_decoder
+from dlib_torch.methods.unsupervised import train
+from dlib_torch.methods.unsupervised import vae
 from dlib_torch.training import batches
 from dlib_torch.training import checkpoint
 from dlib_torch.training import loop
-from dlib_torch.data.ground_truth import factor_scaling
-from dlib_torch.methods.unsupervised import gt_decoder
-from dlib_torch.methods.unsupervised import train
 from dlib_torch.training import training_log
-from dlib_torch.methods.unsupervised import vae
 from dlib_torch.utils.errors import ConfigError
 from dlib_torch.utils.errors import Preempted
 from dlib_torch.utils.errors import UserError
