@@ -11,38 +11,16 @@ from dlib_torch.data.ground_truth import ground_truth_data
 from dlib_torch.data.ground_truth import util
 
 
-class RowObservations(ground_truth_data.GroundTruthData):
+class RowObservations(ground_truth_data.DataView):
     """`data` with observations replaced by int64 factor-row ids [B] (factors are sampled by `data` itself).
 
     Every property is `data`'s, `observation_shape` included (it describes the images the ids stand for).
     """
 
     def __init__(self, data):
+        super().__init__(data)
         self.data = data
         self.factor_sizes = [int(size) for size in data.factors_num_values]
-
-    @property
-    def num_factors(self):
-        return self.data.num_factors
-
-    @property
-    def factors_num_values(self):
-        return self.data.factors_num_values
-
-    @property
-    def observation_shape(self):
-        return self.data.observation_shape
-
-    @property
-    def factor_names(self):
-        return self.data.factor_names
-
-    @property
-    def observations_are_deterministic(self):
-        return self.data.observations_are_deterministic
-
-    def sample_factors(self, num, random_state):
-        return self.data.sample_factors(num, random_state)
 
     def sample_observations_from_factors(self, factors, random_state):
         del random_state  # rows are a function of the factors; see consumes_random_state()

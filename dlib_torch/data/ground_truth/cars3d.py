@@ -97,11 +97,5 @@ class Cars3D(image_grid_data.ImageGridData):
     FACTOR_NAMES = factor_names.CARS3D
 
     def __init__(self, factor_sizes=None, data_dir=None):
-        """`factor_sizes` is the grid the files must hold (default: the published one).
-
-        Only tests pass a smaller grid, for small files they write; the registered data set never does.
-        """
-        self.factor_sizes = [int(s) for s in (factor_sizes or PUBLISHED_GRID)]
-        index_path, index = ensure_cache(data_dir)
-        image_cache.require_grid(index, self.factor_sizes, cars_dir(data_dir), "cars3d")
-        self._open_grid(self.factor_sizes, index_path, index)
+        """`factor_sizes`: the grid the files must hold (the published one; tests pass smaller grids)."""
+        self._open_checked_grid(factor_sizes or PUBLISHED_GRID, ensure_cache(data_dir), cars_dir(data_dir), "cars3d")

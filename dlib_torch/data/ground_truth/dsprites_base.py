@@ -22,8 +22,10 @@ ORIENTATION_VALUES = np.linspace(0.0, 2.0 * np.pi, 40)  # [0, 2*pi] as in the fi
 POSITION_VALUES = np.linspace(0.0, 1.0, 32)
 
 
-class DSpritesBase(ground_truth_data.GroundTruthData):
+class DSpritesBase(ground_truth_data.PartlyLatentGrid):
     """dSprites factor state space; subclasses say how to turn full factor tuples into binary images."""
+
+    ALL_FACTOR_NAMES = FULL_FACTOR_NAMES
 
     def __init__(self, latent_factor_indices=None, full_factor_sizes=None):
         """`full_factor_sizes` defaults to the published grid; tests of file-backed data pass smaller grids."""
@@ -39,27 +41,12 @@ class DSpritesBase(ground_truth_data.GroundTruthData):
         self.data_shape = [64, 64, 1]
 
     @property
-    def num_factors(self):
-        return self.state_space.num_latent_factors
-
-    @property
-    def factors_num_values(self):
-        return [self.full_factor_sizes[i] for i in self.latent_factor_indices]
-
-    @property
-    def factor_names(self):
-        return [FULL_FACTOR_NAMES[i] for i in self.latent_factor_indices]
-
-    @property
     def observation_shape(self):
         return self.data_shape
 
     @property
     def observations_are_deterministic(self):
         return all(self.full_factor_sizes[i] == 1 for i in self.state_space.observation_factor_indices)
-
-    def sample_factors(self, num, random_state):
-        return self.state_space.sample_latent_factors(num, random_state)
 
     def sample_observations_from_factors(self, factors, random_state):
         return self.sample_observations_from_factors_no_color(factors, random_state)

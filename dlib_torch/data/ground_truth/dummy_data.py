@@ -37,17 +37,9 @@ class IdentityObservationsData(ground_truth_data.GroundTruthData):
 class DummyData(ground_truth_data.GroundTruthData):
     """Images of uniform noise, independent of 10 factors with 5 values each (for pipeline tests)."""
 
-    @property
-    def num_factors(self):
-        return 10
-
-    @property
-    def factors_num_values(self):
-        return [5] * 10
-
-    @property
-    def observation_shape(self):
-        return [64, 64, 1]
+    num_factors = 10
+    factors_num_values = [5] * 10
+    observation_shape = [64, 64, 1]
 
     def sample_factors(self, num, random_state):
         return random_state.randint(5, size=(num, self.num_factors))

@@ -81,6 +81,32 @@ class GroundTruthData(abc.ABC):
         return self.sample(num, random_state)[1]
 
 
+class PartlyLatentGrid(GroundTruthData):
+    """A data set over a factor grid of which only the factors `latent_factor_indices` are latent: the others are
+    drawn afresh for each observation (smallNORB's instance) or have a single value (dSprites' colour).
+
+    Subclasses set `full_factor_sizes`, `latent_factor_indices`, `state_space` (a util.SplitDiscreteStateSpace)
+    and ALL_FACTOR_NAMES (the names of every factor of the grid).
+    """
+
+    ALL_FACTOR_NAMES = ()
+
+    @property
+    def num_factors(self):
+        return len(self.latent_factor_indices)
+
+    @property
+    def factors_num_values(self):
+        return [self.full_factor_sizes[i] for i in self.latent_factor_indices]
+
+    @property
+    def factor_names(self):
+        return [self.ALL_FACTOR_NAMES[i] for i in self.latent_factor_indices]
+
+    def sample_factors(self, num, random_state):
+        return self.state_space.sample_latent_factors(num, random_state)
+
+
 class DataView(GroundTruthData):
     """A data set defined on top of another one: delegates the whole interface to `base`.
 
@@ -91,31 +117,18 @@ class DataView(GroundTruthData):
     def __init__(self, base):
         self.base = base
 
-    @property
-    def num_factors(self):
-        return self.base.num_factors
-
-    @property
-    def factors_num_values(self):
-        return self.base.factors_num_values
-
-    @property
-    def factor_names(self):
-        return self.base.factor_names
-
-    @property
-    def observation_shape(self):
-        return self.base.observation_shape
-
-    @property
-    def observations_are_deterministic(self):
-        return self.base.observations_are_deterministic
-
     def sample_factors(self, num, random_state):
         return self.base.sample_factors(num, random_state)
 
     def sample_observations_from_factors(self, factors, random_state):
         return self.base.sample_observations_from_factors(factors, random_state)
+
+
+# The properties of the interface, each `base`'s (a subclass overrides those it changes).
+for _name in ("num_factors", "factors_num_values", "factor_names", "observation_shape",
+              "observations_are_deterministic"):
+    setattr(DataView, _name, property(lambda self, name=_name: getattr(self.base, name)))
+del _name
 
 
 def factor_grid_size(data):

@@ -15,6 +15,13 @@ class ImageGridData(ground_truth_data.GroundTruthData):
 
     FACTOR_NAMES = ()
 
+    def _open_checked_grid(self, factor_sizes, cache, source, name):
+        """Opens the cache `(index path, index)`, checked to hold the grid `factor_sizes` of the file(s) at
+        `source` (data set `name`)."""
+        index_path, index = cache
+        image_cache.require_grid(index, factor_sizes, source, name)
+        self._open_grid(factor_sizes, index_path, index)
+
     def _open_grid(self, factor_sizes, index_path, index):
         """Uses the cache at `index_path` (already checked against `factor_sizes`) as the grid's images."""
         self.factor_sizes = [int(s) for s in factor_sizes]

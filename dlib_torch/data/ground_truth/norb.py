@@ -88,18 +88,20 @@ def _build_cache(data_dir, images_path):
             "factor_sizes": grid}
 
 
-class SmallNORB(ground_truth_data.GroundTruthData):
+class SmallNORB(ground_truth_data.PartlyLatentGrid):
     """smallNORB; the instance within a category is drawn at random for each observation.
 
     Factors: 0 category (5), 1 elevation (9), 2 azimuth (18), 3 lighting (6).
     """
+
+    ALL_FACTOR_NAMES = factor_names.SMALLNORB[:1] + ["instance"] + factor_names.SMALLNORB[1:]
 
     def __init__(self, factor_sizes=None, data_dir=None):
         """`factor_sizes` is the full grid (category, instance, elevation, azimuth, lighting) the files must hold.
 
         It defaults to the published grid; only tests pass a smaller one, for small files they write.
         """
-        self.factor_sizes = [int(s) for s in (factor_sizes or PUBLISHED_GRID)]
+        self.factor_sizes = self.full_factor_sizes = [int(s) for s in (factor_sizes or PUBLISHED_GRID)]
         index_path, index = ensure_cache(data_dir)
         image_cache.require_grid(index, self.factor_sizes, os.path.dirname(index_path), "smallnorb")
         self.factor_bases = util.row_major_bases(self.factor_sizes)
@@ -108,23 +110,8 @@ class SmallNORB(ground_truth_data.GroundTruthData):
         self.images = image_cache.open_images(index_path, index)
 
     @property
-    def num_factors(self):
-        return self.state_space.num_latent_factors
-
-    @property
-    def factors_num_values(self):
-        return [self.factor_sizes[i] for i in self.latent_factor_indices]
-
-    @property
     def observation_shape(self):
         return list(self.images.row_shape) + [1]
-
-    @property
-    def factor_names(self):
-        return list(factor_names.SMALLNORB)
-
-    def sample_factors(self, num, random_state):
-        return self.state_space.sample_latent_factors(num, random_state)
 
     def image_table(self):
         return ground_truth_data.ImageTable(self.images, 255., channel_axis=True)

@@ -114,11 +114,12 @@ def onehot_embed_factors(factors, num_factor_values):
                           axis=-1)
 
 
-class Quantizer(gtd.GroundTruthData):
+class Quantizer(gtd.DataView):
     """A data set with at most `max_factors[i]` values per factor: value v of a factor with n true values and
     m < n quantised ones is the true value floor(v * n / m)."""
 
     def __init__(self, wrapped_ground_truth_data, max_factors):
+        super().__init__(wrapped_ground_truth_data)
         self.wrapped_ground_truth_data = wrapped_ground_truth_data
         self.true_num_factors = list(wrapped_ground_truth_data.factors_num_values)
         if len(max_factors) != len(self.true_num_factors):
@@ -127,20 +128,8 @@ class Quantizer(gtd.GroundTruthData):
         self.fake_num_factors = [int(v) for v in np.minimum(self.true_num_factors, max_factors)]
 
     @property
-    def num_factors(self):
-        return self.wrapped_ground_truth_data.num_factors
-
-    @property
     def factors_num_values(self):
         return self.fake_num_factors
-
-    @property
-    def observation_shape(self):
-        return self.wrapped_ground_truth_data.observation_shape
-
-    @property
-    def factor_names(self):
-        return self.wrapped_ground_truth_data.factor_names
 
     def sample_factors(self, num, random_state):
         # The reference's version reads a missing attribute (it is never called there); this one works.
