@@ -10,6 +10,8 @@ Examples:
 Writes <output_dir>/results/ (step `abstract_reasoning`). A finished output directory is left alone unless
 --overwrite; an interrupted one resumes from its checkpoint; SIGTERM/SIGUSR1 checkpoint and exit with 75.
 """
+import os
+
 from absl import flags
 
 from dlib_torch.cli import common
@@ -18,8 +20,14 @@ from dlib_torch.cli import common
 def main(argv):
     del argv
     from dlib_torch.evaluation.abstract_reasoning import reason
-    reason.reason_with_gin(flags.FLAGS.input_dir, flags.FLAGS.output_dir, flags.FLAGS.overwrite,
-                           flags.FLAGS.gin_config, flags.FLAGS.gin_bindings)
+    from dlib_torch.utils import results
+    output_dir = flags.FLAGS.output_dir
+    reason.reason_with_gin(flags.FLAGS.input_dir, output_dir, flags.FLAGS.overwrite, flags.FLAGS.gin_config,
+                           flags.FLAGS.gin_bindings)
+    record = results.load_record(os.path.join(output_dir, "results", "json", "abstract_reasoning_results.json"))
+    return "records in {}; best validation accuracy {:.3f}, test accuracy {:.3f}; {} of training in all".format(
+        os.path.join(output_dir, "results"), record["best.val.accuracy"], record["best.test.accuracy"],
+        common.format_duration(float(record["elapsed_time"])))
 
 
 def run():

@@ -117,6 +117,21 @@ def select_metrics(steps, only_metrics):
     return [step for step in steps if (step.kind == "postprocess" and step.output_dir in inputs) or step in chosen]
 
 
+def with_num_threads(steps, num_threads):
+    """The steps with `num_threads` CPU threads: bound as training_runtime.num_threads and
+    evaluation_runtime.num_threads (recorded in the steps' configs; a resumed training keeps a chosen count), and
+    given to the visualisation."""
+    bindings = {"train": "training_runtime.num_threads = {}", "evaluation": "evaluation_runtime.num_threads = {}"}
+    changed = []
+    for step in steps:
+        if step.kind in bindings:
+            step = step._replace(bindings=list(step.bindings) + [bindings[step.kind].format(num_threads)])
+        elif step.kind == "visualize":
+            step = step._replace(options=dict(step.options, num_threads=num_threads))
+        changed.append(step)
+    return changed
+
+
 def with_evaluation_mode(steps, mode):
     """The steps with every metric evaluated in `mode` (`evaluation_runtime.mode`, recorded in its results)."""
     binding = "evaluation_runtime.mode = '{}'".format(mode)
@@ -147,9 +162,10 @@ def _check_recorded_bindings(step):
     path = os.path.join(step.output_dir, "results", "json", "{}_config.json".format(step.kind))
     recorded = results.load_record(path) if os.path.exists(path) else {}
     planned_values = dict((part.strip() for part in binding.partition("=")[::2]) for binding in step.bindings)
-    # A key bound twice: the last binding wins, as in gin. Names first: they tell the user most.
+    # A key bound twice: the last binding wins, as in gin. Names first: they tell the user most. How a step ran
+    # (`*_runtime.*`: threads, ...) does not change its results; the evaluation mode has its own check.
     for key, planned in sorted(planned_values.items(), key=lambda item: not item[0].endswith(".name")):
-        if key in recorded and key != "evaluation_runtime.mode" and \
+        if key in recorded and "_runtime." not in key and \
                 not results.same_gin_value(recorded[key], planned):
             raise UserError("{} holds a finished '{}' record of another configuration ({} = {} where this run "
                             "plans {}); move it away, or pass --overwrite to replace it".format(
@@ -225,6 +241,8 @@ def main(argv):
     steps = plan(study, model_num, output_directory, FLAGS.model_dir)
     if FLAGS.evaluation_mode != "parity":
         steps = with_evaluation_mode(steps, FLAGS.evaluation_mode)
+    if FLAGS.num_threads is not None:
+        steps = with_num_threads(steps, FLAGS.num_threads)
     if FLAGS.only_metrics:
         model_dir = FLAGS.model_dir or os.path.join(output_directory, "model")
         output_dirs.require_finished(model_dir, "train", "--only_metrics evaluates a trained model: run "
@@ -259,6 +277,9 @@ def run():
                       "'fast' (the same boosted trees grown by compiled loops and a frozen encoder; recorded in "
                       "each metric's results). A finished metric of the other mode is refused, not skipped: "
                       "replace it with --only_metrics=... --overwrite, or use another --output_directory.")
+    flags.DEFINE_integer("num_threads", None, "CPU threads of every step (default: $OMP_NUM_THREADS, else what the "
+                         "process may use); recorded as training_runtime.num_threads and evaluation_runtime.num_threads, "
+                         "and kept by a resumed training.", lower_bound=1)
     flags.DEFINE_list("only_metrics", [], "Only these metrics of the study (comma-separated, e.g. mig,dci or "
                       "mean/mig), with the study's seeds; the model must be trained. Add --overwrite to redo "
                       "finished ones.")

@@ -31,7 +31,12 @@ def train_main(trainer_module):
     if state == "finished_ok":
         return "nothing to do: {} holds a finished model (pass --overwrite to train it again)".format(f.model_dir)
     importlib.import_module(trainer_module).train_with_gin(f.model_dir, f.overwrite, config_files, f.gin_bindings)
-    return "model in {}, records in {}".format(f.model_dir, os.path.join(f.model_dir, "results"))
+    from dlib_torch.utils import results
+    record = results.load_record(os.path.join(f.model_dir, "results", "json", "train_results.json"))
+    # A resumed run's own duration is the wrapper's; the record's is the whole training's.
+    return "model in {}, records in {}; {} steps, {} of training in all".format(
+        f.model_dir, os.path.join(f.model_dir, "results"), record.get("global_step"),
+        common.format_duration(float(record.get("elapsed_time", 0.0))))
 
 
 def define_flags(module_name=__name__):

@@ -4,16 +4,18 @@
 - Every report is appended to `<model_dir>/scalars.jsonl`, one JSON object per line:
   {"global_step", "steps_per_second", "wall_time", and the model's scalars averaged since the last report}.
 - TensorBoard event files in `<model_dir>/tensorboard/` when the `tensorboard` package is installed.
+- In a log, a progress line at least every `progress.LOG_EVERY_SECONDS` (20 s) between reports, however slow
+  the steps (a loaded machine), so a SLURM log never goes silent for minutes.
 """
 import json
 import os
-import sys
 import time
 
 from absl import logging
 import tqdm
 
 from dlib_torch.utils import atomic
+from dlib_torch.utils import progress
 
 SCALARS_FILE = "scalars.jsonl"
 TENSORBOARD_DIR = "tensorboard"
@@ -61,22 +63,27 @@ class TrainingLog:
 
     def __init__(self, model_dir, training_steps, start_step, use_bar=None):
         self.training_steps = training_steps
-        self.use_bar = sys.stderr.isatty() if use_bar is None else use_bar
+        self.use_bar = progress.use_bar() if use_bar is None else use_bar
         self.bar = tqdm.tqdm(total=training_steps, initial=start_step, unit="step", dynamic_ncols=True,
                              disable=not self.use_bar)
         self.scalars_file = atomic.open_log(os.path.join(model_dir, SCALARS_FILE))
         self.writer = _summary_writer(os.path.join(model_dir, TENSORBOARD_DIR))
-        self._last_time = time.monotonic()
-        self._last_step = start_step
+        self._last_time = self._last_line = time.monotonic()
+        self._last_step = self._step = start_step
 
     def advance(self, steps):
         self.bar.update(steps)
+        self._step += steps
+        if not self.use_bar and time.monotonic() - self._last_line >= progress.LOG_EVERY_SECONDS:
+            self._last_line = time.monotonic()
+            logging.info("step %d/%d, %.2f steps/s since the last report", self._step, self.training_steps,
+                         (self._step - self._last_step) / max(self._last_line - self._last_time, 1e-9))
 
     def report(self, global_step, scalars):
         """Writes the scalars averaged since the last report, with the speed over that stretch."""
         now = time.monotonic()
         steps_per_second = (global_step - self._last_step) / max(now - self._last_time, 1e-9)
-        self._last_time, self._last_step = now, global_step
+        self._last_time, self._last_step, self._last_line = now, global_step, now
         record = {"global_step": int(global_step), "steps_per_second": steps_per_second, "wall_time": time.time()}
         record.update(scalars)
         self.scalars_file.write(json.dumps(record) + "\n")

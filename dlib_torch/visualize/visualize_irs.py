@@ -95,7 +95,7 @@ def visualize_interventional_effect(gen_factors, latents, latent_dim, const_fact
         ax.plot(g_js, means - stds, linestyle="--", c="b", linewidth=1)
         ax.set_ylabel("E[z_{}|{}]".format(latent_dim, intervened_name))
         ax.set_xlabel(intervened_name)
-        ax.legend()
+        _legend_beside(ax)
     else:
         # E[z | g_i, g_j] for every pair of values; NaN where no point has the pair (a gap in the line).
         cell = kept_index * len(g_js) + intervened_index
@@ -110,8 +110,13 @@ def visualize_interventional_effect(gen_factors, latents, latent_dim, const_fact
         ax.set_ylabel("E[z_{}|{}, {}]".format(latent_dim, kept_name, intervened_name))
         ax.set_title("Interventional Effect (keeping parent fixed)")
         if plot_legend and len(g_is) <= MAX_LEGEND_ENTRIES:
-            ax.legend()
+            _legend_beside(ax)
     return ax
+
+
+def _legend_beside(ax):
+    """The legend to the right of the plot, outside it, so that it never covers the points."""
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, fontsize="small", frameon=False)
 
 
 def _factor_label(index, factor_names):

@@ -51,11 +51,12 @@ from dlib_torch.visualize import visualize_util
 STEP_NAME = "visualize"
 NUM_PICS = 64
 PAIR_SEPARATOR_PX = 2  # grey columns between an input and its reconstruction
+PAIR_SPACING_PX = 6  # white space between one pair and the next
 IRS_SAMPLING_CHUNK = 1000  # observations rendered and encoded at a time for the interventional effects
 
 
 def visualize(model_dir, output_dir, overwrite=False, num_animations=5, num_frames=20, fps=10,
-              num_points_irs=10000):
+              num_points_irs=10000, num_threads=None):
     """Takes the trained model in `model_dir` and visualizes it in `output_dir` (see the module docstring).
 
     Args:
@@ -67,13 +68,15 @@ def visualize(model_dir, output_dir, overwrite=False, num_animations=5, num_fram
       num_frames: frames per animation.
       fps: frames per second of the animations.
       num_points_irs: number of points of the interventional-effect plots.
+      num_threads: CPU threads (None: $OMP_NUM_THREADS, else what the process may use).
     """
     start_time = time.time()
     try:
         _check_settings(num_animations, num_frames, fps, num_points_irs)
         model = trained_model.read_trained_model(model_dir)
         output_dirs.check_output_directory(output_dir, STEP_NAME, overwrite, inputs=[model_dir])
-        threads.configure(None, "OMP_NUM_THREADS", lambda line: logging.info("Visualizing %s: %s", model_dir, line))
+        threads.configure(num_threads, "--num_threads", lambda line: logging.info("Visualizing %s: %s", model_dir,
+                                                                                   line))
         dataset = named_data.get_named_ground_truth_data(model.dataset_name)
         device = device_lib.select_device("auto")
         if model.is_gt_decoder:
@@ -236,12 +239,13 @@ def _animate_inputs(generator_fn, base, walks):
 
 def _save_pairs(real_pics, pics, image_path):
     """Saves each image beside its reconstruction on the reference's square grid, with a thin grey line
-    (`PAIR_SEPARATOR_PX`) between the input and its reconstruction."""
+    (`PAIR_SEPARATOR_PX`) between the input and its reconstruction and white space (`PAIR_SPACING_PX`) between
+    pairs, so that one pair does not run into the next."""
     real_pics, pics = np.asarray(real_pics), np.asarray(pics)
     separator = np.full(real_pics.shape[:2] + (PAIR_SEPARATOR_PX,) + real_pics.shape[3:], 0.5,
                         dtype=real_pics.dtype)
     paired_pics = np.concatenate((real_pics, separator, pics), axis=2)
-    visualize_util.grid_save_images(list(paired_pics), image_path)
+    visualize_util.grid_save_images(list(paired_pics), image_path, PAIR_SPACING_PX)
 
 
 def latent_traversal_1d_multi_dim(generator_fn, latent_vector, dimensions=None, values=None, transpose=False):

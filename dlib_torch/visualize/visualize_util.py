@@ -42,11 +42,13 @@ def save_image(image, image_path):
         Image.fromarray(to_uint8_rgb(image), mode="RGB").save(tmp, format=fmt)
 
 
-def grid_save_images(images, image_path):
-    """Saves images on a square grid of side floor(sqrt(n)); each grid column is a vertical stack."""
+def grid_save_images(images, image_path, padding_px=0):
+    """Saves images on a square grid of side floor(sqrt(n)); each grid column is a vertical stack, the cells
+    `padding_px` white pixels apart (0: touching, as the reference)."""
     side_length = int(math.floor(math.sqrt(len(images))))
-    columns = [np.concatenate(images[side_length * i:side_length * (i + 1)], axis=0) for i in range(side_length)]
-    save_image(np.concatenate(columns, axis=1), image_path)
+    columns = [padded_stack(images[side_length * i:side_length * (i + 1)], padding_px, axis=0)
+               for i in range(side_length)]
+    save_image(padded_stack(columns, padding_px, axis=1), image_path)
 
 
 def padding_array(image, padding_px, axis):

@@ -112,7 +112,8 @@ def test_writes_the_reference_files_with_their_sizes_and_frames(vae_outputs):
                 + ["animated_traversals/%s%d.gif" % (kind, i) for kind in KINDS for i in range(5)])
     assert _files(vae_outputs) == sorted(expected)
     # 8 pairs per row, each 64 + a 2-pixel grey separator + 64 wide.
-    assert _image(os.path.join(vae_outputs, "reconstructions", "reconstructions.jpg")).shape == (512, 1040, 3)
+    # 8 x 8 pairs of 64 + 2 + 64 pixels, 6 white pixels apart.
+    assert _image(os.path.join(vae_outputs, "reconstructions", "reconstructions.jpg")).shape == (554, 1082, 3)
     assert _image(os.path.join(vae_outputs, "sampled", "samples.jpg")).shape == (512, 512, 3)
     for i in range(3):  # two label lines (z<j>, KL; 32 pixels) above 11 values (rows) x 3 latents (columns)
         assert _image(os.path.join(vae_outputs, "traversals", "traversals%d.jpg" % i)).shape == (32 + 704, 192, 3)
@@ -134,9 +135,9 @@ def test_writes_the_reference_files_with_their_sizes_and_frames(vae_outputs):
 
 def test_images_show_the_data_and_the_decodes_in_contrast(vae_outputs):
     pairs = _image(os.path.join(vae_outputs, "reconstructions", "reconstructions.jpg"))
-    originals = np.concatenate([pairs[:, c * 130:c * 130 + 64] for c in range(8)], axis=1)
-    reconstructions = np.concatenate([pairs[:, c * 130 + 66:(c + 1) * 130] for c in range(8)], axis=1)
-    separators = np.concatenate([pairs[:, c * 130 + 64:c * 130 + 66] for c in range(8)], axis=1)
+    originals = np.concatenate([pairs[:, c * 136:c * 136 + 64] for c in range(8)], axis=1)
+    reconstructions = np.concatenate([pairs[:, c * 136 + 66:c * 136 + 130] for c in range(8)], axis=1)
+    separators = np.concatenate([pairs[:64, c * 136 + 64:c * 136 + 66] for c in range(8)], axis=1)  # first row
     assert abs(np.mean(separators) - 128) <= 5  # thin grey lines (JPEG blurs them a little)
     assert originals.min() <= 10 and originals.max() >= 245  # black background, white sprites
     _assert_not_uniform_grey(reconstructions)
@@ -182,7 +183,7 @@ def test_three_channels_and_held_out_panel(tmp_path):
     visualize_model.visualize(model_dir, output_dir, num_animations=1, num_frames=6, fps=5, **FAST)
     assert "held_out/train_vs_held_out.png" in _files(output_dir)
     pairs = _image(os.path.join(output_dir, "reconstructions", "reconstructions.jpg"))
-    originals = np.concatenate([pairs[:, c * 130:c * 130 + 64] for c in range(8)], axis=1)
+    originals = np.concatenate([pairs[:, c * 136:c * 136 + 64] for c in range(8)], axis=1)
     assert (originals.max(axis=2) - originals.min(axis=2)).max() > 60  # coloured sprites
     gif, frames = _gif_frames(os.path.join(output_dir, "animated_traversals", "std_gaussian_cycle0.gif"))
     assert gif.n_frames == 6 and gif.info["duration"] == 200
