@@ -24,6 +24,9 @@ STAGES = {
     "dtl_reproduce_semi_supervised": "dlib_torch.cli.reproduce_semi_supervised:run",
 }
 
+# The documentation site (mkdocs.yml, docs/): `pip install '.[docs]' && mkdocs serve`.
+DOCS_REQUIRES = ["mkdocs>=1.6,<2", "pymdown-extensions>=10,<14"]
+
 
 def package_files(package_dir):
     """Every non-Python file under `package_dir` (gin files, pictures, ...), relative to it, for package_data."""
@@ -69,8 +72,10 @@ setuptools.setup(
         "numba>=0.59",  # the fast evaluation mode's compiled boosted trees (metrics/compiled_boosted_trees.py)
     ],
     extras_require={
-        "test": ["pytest>=7", "pytest-xdist>=3", "tensorboard>=2.14"],  # tensorboard: the optional event files
+        # tensorboard: the optional event files; the docs extra: tests/test_docs.py builds the site
+        "test": ["pytest>=7", "pytest-xdist>=3", "tensorboard>=2.14"] + DOCS_REQUIRES,
         "tensorboard": ["tensorboard>=2.14"],
+        "docs": DOCS_REQUIRES,
     },
     entry_points={"console_scripts": [f"{name}={target}" for name, target in STAGES.items()]},
     classifiers=[
