@@ -1,4 +1,4 @@
-"""dtl_import: imports disentanglement_lib's pretrained models (or any it trained) without TensorFlow.
+r"""dtl_import: imports disentanglement_lib's pretrained models (or any it trained) without TensorFlow.
 
 Examples:
   dtl_import --zip=downloads/0.zip --output_directory=output/{study}/{model_num}

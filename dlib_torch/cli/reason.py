@@ -1,4 +1,4 @@
-"""dtl_reason: trains and evaluates the abstract-reasoning model (WReN on PGMs) on a representation
+r"""dtl_reason: trains and evaluates the abstract-reasoning model (WReN on PGMs) on a representation
 (disentanglement_lib's dlib_reason).
 
 Examples:

@@ -1,4 +1,4 @@
-"""dtl_reproduce_semi_supervised: trains a semi-supervised model, validates and evaluates it
+r"""dtl_reproduce_semi_supervised: trains a semi-supervised model, validates and evaluates it
 (disentanglement_lib's dlib_reproduce_semi_supervised, same flags).
 
 Example:
@@ -135,7 +135,7 @@ def main(argv):
 
 
 def run():
-    supervision_pipeline.define_flags()
+    supervision_pipeline.define_flags(__name__)
     common.run_main(main, NAME)
 
 

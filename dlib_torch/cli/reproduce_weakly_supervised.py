@@ -1,4 +1,4 @@
-"""dtl_reproduce_weakly_supervised: trains a weakly-supervised model and evaluates it (disentanglement_lib's
+r"""dtl_reproduce_weakly_supervised: trains a weakly-supervised model and evaluates it (disentanglement_lib's
 dlib_reproduce_weakly_supervised, same flags).
 
 Example:
@@ -51,7 +51,7 @@ def main(argv):
 
 
 def run():
-    supervision_pipeline.define_flags()
+    supervision_pipeline.define_flags(__name__)
     common.run_main(main, NAME)
 
 

@@ -2,6 +2,7 @@
 running the steps of one model (train, visualize, postprocess, validation, evaluation) in order, skipping
 finished ones (unless --overwrite) under one lock on the output directory, SIGTERM/SIGUSR1 -> exit 75.
 """
+import functools
 import glob
 import importlib
 import os
@@ -13,31 +14,36 @@ from dlib_torch.utils import output_dirs
 from dlib_torch.utils.errors import UserError
 
 
-def define_flags():
+def define_flags(module_name):
     """The flags of the reference's dlib_reproduce_{weakly,semi}_supervised (both commands take all of them)."""
-    flags.DEFINE_string("output_directory", None, "Output directory of the model's pipeline.")
-    flags.DEFINE_string("model_dir", None, "Directory holding an already trained model in <model_dir>/model: "
+    # Filed under the command's own module, so that its --help lists them.
+    string, multi_string, integer, boolean, floating = (
+        functools.partial(define, module_name=module_name) for define in (
+            flags.DEFINE_string, flags.DEFINE_multi_string, flags.DEFINE_integer, flags.DEFINE_boolean,
+            flags.DEFINE_float))
+    string("output_directory", None, "Output directory of the model's pipeline.")
+    string("model_dir", None, "Directory holding an already trained model in <model_dir>/model: "
                         "skips training.")
-    flags.DEFINE_multi_string("gin_bindings", [], "Gin bindings of the training (repeatable).")
-    flags.DEFINE_string("gin_model_config_dir", None, "Directory of the model's gin file.")
-    flags.DEFINE_string("gin_model_config_name", None, "File name of the model's gin file.")
-    flags.DEFINE_string("gin_postprocess_config_glob", None, "Glob of the postprocessing gin files.")
-    flags.DEFINE_string("gin_evaluation_config_glob", None, "Glob of the metric gin files.")
-    flags.DEFINE_string("gin_validation_config_glob", None, "Glob of the validation gin files (semi-supervised).")
-    flags.DEFINE_integer("pipeline_seed", None, "Seed of the seeds of the pipeline's steps.", lower_bound=0)
-    flags.DEFINE_integer("eval_seed", None, "Seed of the evaluation seeds (semi-supervised).", lower_bound=0)
-    flags.DEFINE_boolean("overwrite", False, "Redo finished steps (default: skip them).")
-    flags.DEFINE_integer("supervised_seed", None, "Seed of the labelled set (semi-supervised).", lower_bound=0)
-    flags.DEFINE_integer("num_labelled_samples", None, "Size of the labelled set (semi-supervised).",
+    multi_string("gin_bindings", [], "Gin bindings of the training (repeatable).")
+    string("gin_model_config_dir", None, "Directory of the model's gin file.")
+    string("gin_model_config_name", None, "File name of the model's gin file.")
+    string("gin_postprocess_config_glob", None, "Glob of the postprocessing gin files.")
+    string("gin_evaluation_config_glob", None, "Glob of the metric gin files.")
+    string("gin_validation_config_glob", None, "Glob of the validation gin files (semi-supervised).")
+    integer("pipeline_seed", None, "Seed of the seeds of the pipeline's steps.", lower_bound=0)
+    integer("eval_seed", None, "Seed of the evaluation seeds (semi-supervised).", lower_bound=0)
+    boolean("overwrite", False, "Redo finished steps (default: skip them).")
+    integer("supervised_seed", None, "Seed of the labelled set (semi-supervised).", lower_bound=0)
+    integer("num_labelled_samples", None, "Size of the labelled set (semi-supervised).",
                          lower_bound=1)
-    flags.DEFINE_float("train_percentage", None, "Fraction of the labelled set used for training "
+    floating("train_percentage", None, "Fraction of the labelled set used for training "
                        "(semi-supervised).")
-    flags.DEFINE_string("labeller_fn", None, "Labeller of the labelled set, e.g. @perfect_labeller "
+    string("labeller_fn", None, "Labeller of the labelled set, e.g. @perfect_labeller "
                         "(semi-supervised).")
     # dlib_torch additions (the reference's values by default): the size of the visualisations.
-    flags.DEFINE_integer("num_animations", 5, "Latent traversal animations of the visualisation.", lower_bound=1)
-    flags.DEFINE_integer("num_frames", 20, "Frames per animation of the visualisation.", lower_bound=2)
-    flags.DEFINE_integer("num_points_irs", 10000, "Points of the visualisation's interventional-effect plots.",
+    integer("num_animations", 5, "Latent traversal animations of the visualisation.", lower_bound=1)
+    integer("num_frames", 20, "Frames per animation of the visualisation.", lower_bound=2)
+    integer("num_points_irs", 10000, "Points of the visualisation's interventional-effect plots.",
                          lower_bound=1)
     flags.mark_flag_as_required("output_directory")
 

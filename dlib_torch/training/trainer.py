@@ -189,6 +189,6 @@ def _resume_threads(checkpoint_threads, explicit):
         logging.info("Using the checkpoint's %d CPU threads (no count was chosen for this run; set "
                      "training_runtime.num_threads or OMP_NUM_THREADS to choose one)", checkpoint_threads)
     elif checkpoint_threads != torch.get_num_threads():
-        logging.warning("The checkpoint was written with %d CPU threads and this run uses %d, as chosen; CPU results "
-                        "may then differ in the last bits from an uninterrupted run", checkpoint_threads,
-                        torch.get_num_threads())
+        logging.warning("The checkpoint was written with %d CPU threads and this run uses %d (%s); CPU results may "
+                        "then differ in the last bits from an uninterrupted run", checkpoint_threads,
+                        torch.get_num_threads(), "as chosen" if explicit else "all this process may use")
