@@ -239,10 +239,10 @@ GBT_IMPLEMENTATIONS = ("dlib_torch", "sklearn")
 def gradient_boosting_classifier(implementation="dlib_torch", random_state=None):
     """scikit-learn's default gradient boosting classifier (100 trees of depth 3, learning rate 0.1).
 
-    `implementation = "dlib_torch"` (default) grows the same trees as scikit-learn's, a stage's trees at once
-    (`boosted_trees`, 2-3x faster); `"sklearn"` is `sklearn.ensemble.GradientBoostingClassifier()` itself.
-    Both break ties between equally good splits at random, from `random_state` (unset in the reference).
-    Used by `downstream_task`'s `@gradient_boosting_classifier` predictor and by `dci`. In the fast mode
+    `implementation = "dlib_torch"` (default) grows scikit-learn's trees bit for bit, ties between equally good
+    splits included, by compiled loops (`boosted_trees`, faster); `"sklearn"` is
+    `sklearn.ensemble.GradientBoostingClassifier()` itself. Both break ties by the feature order scikit-learn
+    draws from `random_state` (unset in the reference: the global RNG). Used by `downstream_task`'s `@gradient_boosting_classifier` predictor and by `dci`. In the fast mode
     (`evaluation_runtime.mode = 'fast'`) the same trees are grown by compiled loops
     (compiled_boosted_trees.py: numba), whatever `implementation` says.
     """

@@ -188,11 +188,8 @@ def seed_reference_trees(reference, monkeypatch):
     """Gives the reference's gradient-boosted trees seeds (it leaves them to the global RNG), for exact parity.
 
     `seed(seeds)`: one seed for every tree ensemble, or a list handed out in the order they are created.
-    Our side then uses scikit-learn's trees too (`gradient_boosting_classifier.implementation`), whose
-    tie-breaking a seed fixes the same way; test_boosted_trees compares our own trees with scikit-learn's.
+    Our side keeps its own trees (boosted_trees.py), which a seed makes scikit-learn's, ties included.
     """
-    gin.bind_parameter("gradient_boosting_classifier.implementation", "sklearn")
-
     def seed(seeds):
         seeds = iter(seeds) if np.ndim(seeds) else itertools.repeat(seeds)
 
