@@ -55,7 +55,6 @@ class GradientBoostingClassifier(base.ClassifierMixin, base.BaseEstimator):
         random_state = check_random_state(self.random_state)
         workspace = sklearn_trees.Workspace(x, encoded, self.max_depth)
         negative_gradient = np.empty_like(raw)
-        ones = np.ones(len(x))  # scikit-learn's unit sample weights (its leaf values average with them)
         self.trees_ = []
         for _ in range(self.n_estimators):
             _negative_gradient(targets, raw, negative_gradient)
@@ -66,7 +65,8 @@ class GradientBoostingClassifier(base.ClassifierMixin, base.BaseEstimator):
                 leaves = sklearn_trees.apply(x, tree.children_left, tree.children_right, tree.feature,
                                              tree.threshold)
                 class_targets = targets if self.trees_per_stage_ == 1 else (encoded == k).astype(np.float64)
-                _set_leaf_values(tree, leaves, class_targets, gradient, ones, num_classes)
+                _set_leaf_values(leaves, class_targets, gradient, tree.children_left, num_classes, tree.node_count,
+                                 tree.value)
                 raw[:, k] += self.learning_rate * tree.value.take(leaves, axis=0)
                 self.trees_.append(tree)
         self.n_estimators_ = self.n_estimators
@@ -112,21 +112,60 @@ class GradientBoostingClassifier(base.ClassifierMixin, base.BaseEstimator):
         return self.classes_[encoded]
 
 
-def _set_leaf_values(tree, leaves, targets, negative_gradient, ones, num_classes):
+@numba.njit(cache=True, nogil=True)
+def _set_leaf_values(leaves, targets, negative_gradient, children_left, num_classes, node_count, value):
     """One Newton step per leaf, scikit-learn's `_update_terminal_regions` arithmetic: with p = y - gradient,
-    mean gradient / mean p(1-p) (0 where that is below 1e-150), times (K-1)/K for K > 2 classes."""
-    order = np.argsort(leaves, kind="stable")
-    bounds = np.searchsorted(leaves[order], np.arange(tree.node_count + 1))
-    for leaf in np.flatnonzero(tree.children_left[:tree.node_count] == sklearn_trees.LEAF):
-        indices = order[bounds[leaf]:bounds[leaf + 1]]
-        weights = ones[:len(indices)]
-        gradient = negative_gradient.take(indices, axis=0)
-        probability = targets.take(indices, axis=0) - gradient
-        numerator = np.average(gradient, weights=weights)
+    mean gradient / mean p(1-p) (0 where that is below 1e-150), times (K-1)/K for K > 2 classes; each mean is
+    numpy's (a pairwise sum over the leaf's samples in index order, over their count)."""
+    num_samples = leaves.shape[0]
+    starts = np.zeros(node_count + 1, dtype=np.int64)
+    for i in range(num_samples):
+        starts[leaves[i] + 1] += 1
+    for node in range(node_count):
+        starts[node + 1] += starts[node]
+    filled = starts[:-1].copy()
+    gradients, curvatures = np.empty(num_samples), np.empty(num_samples)
+    for i in range(num_samples):
+        position = filled[leaves[i]]
+        filled[leaves[i]] += 1
+        gradients[position] = negative_gradient[i]
+        probability = targets[i] - negative_gradient[i]
+        curvatures[position] = probability * (1 - probability)
+    for node in range(node_count):
+        if children_left[node] != sklearn_trees.LEAF:
+            continue
+        start, count = starts[node], starts[node + 1] - starts[node]
+        numerator = _pairwise_sum(gradients, start, count) / count
         if num_classes > 2:
             numerator *= (num_classes - 1) / num_classes
-        denominator = np.average(probability * (1 - probability), weights=weights)
-        tree.value[leaf] = 0.0 if abs(denominator) < 1e-150 else float(numerator) / float(denominator)
+        denominator = _pairwise_sum(curvatures, start, count) / count
+        value[node] = 0.0 if abs(denominator) < 1e-150 else numerator / denominator
+
+
+@numba.njit(cache=True, nogil=True)
+def _pairwise_sum(values, start, count):
+    """numpy's sum of values[start:start + count] (its pairwise summation: 8 accumulators over blocks of up to
+    128, halves above), so that a mean here is numpy's to the last bit."""
+    if count < 8:
+        total = 0.0
+        for i in range(start, start + count):
+            total += values[i]
+        return total
+    if count <= 128:
+        accumulators = values[start:start + 8].copy()
+        i = 8
+        while i < count - count % 8:
+            for j in range(8):
+                accumulators[j] += values[start + i + j]
+            i += 8
+        total = ((accumulators[0] + accumulators[1]) + (accumulators[2] + accumulators[3])) + (
+            (accumulators[4] + accumulators[5]) + (accumulators[6] + accumulators[7]))
+        for j in range(start + i, start + count):
+            total += values[j]
+        return total
+    half = count // 2
+    half -= half % 8
+    return _pairwise_sum(values, start, half) + _pairwise_sum(values, start + half, count - half)
 
 
 @numba.njit(cache=True, nogil=True)
