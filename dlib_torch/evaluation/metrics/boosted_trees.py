@@ -4,7 +4,7 @@ The boosting follows sklearn/ensemble/_gb.py (scikit-learn 1.9): the class prior
 (log-odds, or log p minus its mean over classes); per stage the log loss's negative gradient (its Cython
 arithmetic), one regression tree per class (one for two classes) grown on it by sklearn_trees.py, compiled, with
 the seed scikit-learn's splitter draws from `random_state`; leaf values by one Newton step (times (K-1)/K for
-K > 2 classes) and the raw scores moved by the learning rate, in numpy as scikit-learn computes them; importances
+K > 2 classes, its means summed as numpy sums) and the raw scores moved by the learning rate; importances
 averaged over the trees that split. So the same `random_state` grows the same trees as scikit-learn's, ties
 between equally good splits included (tests/evaluation/metrics/test_boosted_trees.py compares them on tied,
 duplicated and constant features). The reference calls it unseeded; the metrics here seed it from their own
