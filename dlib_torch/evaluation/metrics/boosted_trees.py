@@ -8,7 +8,9 @@ K > 2 classes, its means summed as numpy sums) and the raw scores moved by the l
 averaged over the trees that split. So the same `random_state` grows the same trees as scikit-learn's, ties
 between equally good splits included (tests/evaluation/metrics/test_boosted_trees.py compares them on tied,
 duplicated and constant features). The reference calls it unseeded; the metrics here seed it from their own
-random_state (utils.gradient_boosting_classifier).
+random_state (utils.gradient_boosting_classifier). The port follows scikit-learn 1.9; under another release
+(1.8 and earlier grew these trees with the friedman_mse criterion, rounded otherwise) `ports_installed_sklearn()`
+is False and the metrics use scikit-learn's own class.
 """
 import math
 
@@ -16,6 +18,7 @@ import numba
 import numpy as np
 from scipy import special
 from scipy import stats
+import sklearn
 from sklearn import base
 from sklearn.utils import check_random_state
 from sklearn.utils import check_X_y
@@ -25,6 +28,12 @@ from sklearn.utils.multiclass import check_classification_targets
 from dlib_torch.evaluation.metrics import sklearn_trees
 
 EPSILON = np.finfo(np.float64).eps  # the prior is clipped to [eps, 1 - eps]
+PORTED_SKLEARN = (1, 9)  # the scikit-learn release whose trees these are, bit for bit
+
+
+def ports_installed_sklearn():
+    """Whether the installed scikit-learn is the release this module ports (same major and minor version)."""
+    return tuple(int(part) for part in sklearn.__version__.split(".")[:2]) == PORTED_SKLEARN
 
 
 class GradientBoostingClassifier(base.ClassifierMixin, base.BaseEstimator):

@@ -3,6 +3,7 @@ same trees, bit for bit, on tied inputs above all (duplicated, constant and quan
 import gin
 import numpy as np
 import pytest
+import sklearn
 from sklearn import ensemble
 
 from dlib_torch.evaluation.metrics import boosted_trees
@@ -94,8 +95,13 @@ def test_labels_determinism_and_errors():
     np.testing.assert_array_equal(constant.feature_importances_, [0., 0.])
 
 
-def test_gin_chooses_the_implementation():
+def test_gin_chooses_the_implementation(monkeypatch):
+    assert boosted_trees.ports_installed_sklearn()  # the tests above compare with this scikit-learn
     assert isinstance(utils.gradient_boosting_classifier(), boosted_trees.GradientBoostingClassifier)
+    monkeypatch.setattr(sklearn, "__version__", "1.8.2")  # a release whose trees this port does not copy
+    assert not boosted_trees.ports_installed_sklearn()
+    assert isinstance(utils.gradient_boosting_classifier(), ensemble.GradientBoostingClassifier)
+    monkeypatch.undo()
     gin.bind_parameter("gradient_boosting_classifier.implementation", "sklearn")
     assert isinstance(utils.gradient_boosting_classifier(), ensemble.GradientBoostingClassifier)
     gin.bind_parameter("gradient_boosting_classifier.implementation", "xgboost")
