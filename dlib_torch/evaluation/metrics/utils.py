@@ -245,9 +245,10 @@ def gradient_boosting_classifier(implementation="dlib_torch", random_state=None)
     splits included, by compiled loops (`boosted_trees`, faster); `"sklearn"` is
     `sklearn.ensemble.GradientBoostingClassifier()` itself. Both break ties by the feature order scikit-learn
     draws from `random_state` (unset in the reference: the global RNG). Under a scikit-learn release other than
-    the one `boosted_trees` ports, scikit-learn's own class is used (one log line says so). Used by `downstream_task`'s `@gradient_boosting_classifier` predictor and by `dci`. In the fast mode
-    (`evaluation_runtime.mode = 'fast'`) the same trees are grown by compiled loops
-    (compiled_boosted_trees.py: numba), whatever `implementation` says.
+    the one `boosted_trees` ports, scikit-learn's own class is used (one log line says so). Used by
+    `downstream_task`'s `@gradient_boosting_classifier` predictor and by `dci`. In the fast mode
+    (`evaluation_runtime.mode = 'fast'`) the same model is grown by faster compiled loops
+    (compiled_boosted_trees.py), which may split near-ties otherwise, whatever `implementation` says.
     """
     if implementation not in GBT_IMPLEMENTATIONS:
         raise ConfigError("gradient_boosting_classifier.implementation is {!r}; valid values: {}".format(
