@@ -90,7 +90,7 @@ def _load_chunk(paths):
 def _load(path):
     try:
         with open(path, encoding="utf-8") as f:
-            record = json.load(f)
+            record = json.load(f, allow_nan=True)  # NaN scores, as save_dict writes them
     except (OSError, ValueError):  # vanished, unreadable, truncated or not JSON
         return path
     if not isinstance(record, dict):
