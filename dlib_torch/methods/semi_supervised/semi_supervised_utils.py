@@ -8,7 +8,6 @@ import math
 import gin
 import numpy as np
 
-from dlib_torch.utils import validation
 from dlib_torch.utils.errors import ConfigError
 
 
@@ -59,7 +58,6 @@ def perfect_labeller(labels, dataset, random_state):
 def bin_labeller(labels, dataset, random_state, num_bins=5):
     """Factors of more than `num_bins` values binned into `num_bins` equal bins (a rough human labeller)."""
     del random_state
-    num_bins = validation.check_int("bin_labeller.num_bins", num_bins, minimum=1)
     labels = np.float32(labels)
     for i, num_values in enumerate(dataset.factors_num_values):
         if num_values > num_bins:

@@ -40,8 +40,6 @@ def test_bin_labeller_bins_large_factors():
     for i, n in enumerate(data.factors_num_values):
         expected = np.minimum(factors[:, i] // (n / 5), 4) if n > 5 else factors[:, i]
         np.testing.assert_array_equal(labels[:, i], expected)
-    with pytest.raises(ConfigError, match="bin_labeller.num_bins = 0 is out of range"):
-        utils.bin_labeller(factors.copy(), data, np.random.RandomState(1), num_bins=0)
 
 
 def test_noisy_labeller_changes_about_prob_random_of_the_labels():
