@@ -10,11 +10,11 @@ per tree, features found constant skipped in the node's descendants), the order 
 unstable sort (which sets the rounding of every running sum), the criterion's sums updated from the nearer end,
 and the first best split kept. Trees are arrays in scikit-learn's node order (depth first, left child first).
 
-One shortcut, which changes no result: where a node's values of a feature are distinct, except between samples
-that are exact copies (the same features and class, so the same targets in every tree), every sort leaves the
-same sequence of samples, up to exchanging copies, which no sum or comparison can tell apart. That order is then
-read off the feature's order of the whole training set (sorted once per fit, split alongside the samples); the
-introsort runs only where different samples tie.
+One shortcut, which changes no result: a run of values without ties, except between samples that are exact
+copies (the same features and class, so the same targets in every tree), has one sorted order whatever the sort,
+up to exchanging copies, which no sum or comparison can tell apart. So each feature's order of the training set
+is sorted once per fit and split alongside the samples, and at a node the introsort partitions only the parts
+that hold samples tied with other samples; every other part is copied from that order (`_introsort`).
 """
 import math
 
@@ -54,7 +54,8 @@ class Workspace:
         self.constant_features = np.empty(num_features, dtype=np.int64)
         self.stack = np.empty((2 * max_depth + 2, 6), dtype=np.int64)  # start, end, depth, parent, is_left, constants
         self.stack_impurity = np.empty(2 * max_depth + 2)
-        self.sort_stack = np.empty((8192, 3), dtype=np.int64)
+        self.sort_stack = np.empty((8192, 4), dtype=np.int64)
+        self.tied = np.zeros(num_samples, dtype=np.uint8)
         self.rand_state = np.zeros(1, dtype=np.int64)
 
 
@@ -67,7 +68,7 @@ def grow(y, seed, max_depth, workspace, tree):
     tree.node_count = _grow(w.x, w.x_by_feature, w.sorted_by_feature, w.copy_of, w.goes_left, w.partitioned, y,
                             max_depth,
                             w.samples, w.feature_values, w.features, w.constant_features, w.stack,
-                            w.stack_impurity, w.sort_stack, w.rand_state, tree.children_left, tree.children_right,
+                            w.stack_impurity, (w.sort_stack, w.tied), w.rand_state, tree.children_left, tree.children_right,
                             tree.feature, tree.threshold, tree.impurity, tree.weighted_n_node_samples, tree.value)
     return tree
 
@@ -170,41 +171,66 @@ def _heapsort(values, indices, offset, n):
 @numba.njit(cache=True, nogil=True)
 def _sort(values, indices, start, n, stack):
     """scikit-learn's simultaneous_sort with three-way partitions (introsort_3way) of values[start:start + n]
-    and indices alike. Its recursion on the left part becomes a stack: the parts are disjoint, so the order in
-    which they are sorted does not change the result."""
+    and indices alike."""
+    everything = np.ones(start + n, dtype=np.uint8)
+    _introsort(values, indices, start, n, stack, everything, n, indices, values)
+
+
+@numba.njit(cache=True, nogil=True)
+def _introsort(values, indices, start, n, stack, tied, num_tied, order, column):
+    """scikit-learn's introsort_3way of values[start:start + n] and indices alike, where `tied[index]` marks the
+    elements whose value another element shares (`num_tied` of them). Its recursion on the left part becomes a
+    stack (the parts are disjoint, so the order in which they are sorted does not change the result). A part
+    holding no tied element has one sorted order, whatever the sort: it is copied from `order` (the indices in
+    sorted order) and `column` (their values) instead of being sorted."""
     if n == 0:
         return
-    stack[0, 0], stack[0, 1], stack[0, 2] = start, n, 2 * int(math.log2(n))
+    stack[0, 0], stack[0, 1], stack[0, 2], stack[0, 3] = start, n, 2 * int(math.log2(n)), num_tied
     top = 1
     while top > 0:
         top -= 1
-        offset, size, max_depth = stack[top, 0], stack[top, 1], stack[top, 2]
-        heap_sorted = False
-        while size > 15:
+        offset, size, max_depth, ties = stack[top, 0], stack[top, 1], stack[top, 2], stack[top, 3]
+        done = False
+        while size > 15 and ties > 0:
             if max_depth <= 0:  # "gone quadratic"
                 _heapsort(values, indices, offset, size)
-                heap_sorted = True
+                done = True
                 break
             max_depth -= 1
             pivot = _median3(values, offset, size)
             i = low = 0
             high = size
+            counting = ties < size  # where every element is tied, so is every part
+            ties_low = ties_high = 0
             while i < high:
                 if values[offset + i] < pivot:
                     _swap(values, indices, offset + i, offset + low)
+                    if counting:
+                        ties_low += tied[indices[offset + low]]
                     i += 1
                     low += 1
                 elif values[offset + i] > pivot:
                     high -= 1
                     _swap(values, indices, offset + i, offset + high)
+                    if counting:
+                        ties_high += tied[indices[offset + high]]
                 else:
                     i += 1
-            stack[top, 0], stack[top, 1], stack[top, 2] = offset, low, max_depth
+            if not counting:
+                ties_low, ties_high = low, size - high
+            stack[top, 0], stack[top, 1], stack[top, 2], stack[top, 3] = offset, low, max_depth, ties_low
             top += 1
             offset += high
             size -= high
-        if not heap_sorted:
+            ties = ties_high
+        if done:
+            continue
+        if ties > 0:
             _insertion_sort(values, indices, offset, size)
+        else:
+            for p in range(offset, offset + size):
+                indices[p] = order[p]
+                values[p] = column[order[p]]
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -225,23 +251,35 @@ def _sum_left(y, samples, start, end, position, new_position, sum_total, weight_
 
 
 @numba.njit(cache=True, nogil=True)
-def _sort_node(x_by_feature, sorted_by_feature, copy_of, feature, samples, feature_values, start, end, sort_stack):
+def _sort_node(x_by_feature, sorted_by_feature, copy_of, feature, samples, feature_values, start, end, sorting):
     """samples[start:end] and feature_values sorted by `feature` as scikit-learn's introsort leaves them, up to
-    exchanging copies: the node's presorted order where only copies tie, else the introsort."""
+    exchanging copies: the introsort where samples other than copies tie, on the parts that hold them; the node's
+    presorted order elsewhere."""
     values, order = x_by_feature[feature], sorted_by_feature[feature]
-    distinct = True
-    for p in range(start + 1, end):
-        if values[order[p]] == values[order[p - 1]] and copy_of[order[p]] != copy_of[order[p - 1]]:
-            distinct = False
-            break
-    if distinct:
+    sort_stack, tied = sorting
+    num_tied = 0
+    p = start
+    while p < end:  # mark the runs of equal values that hold more than copies of one sample
+        q = p + 1
+        mixed = False
+        while q < end and values[order[q]] == values[order[p]]:
+            mixed = mixed or copy_of[order[q]] != copy_of[order[p]]
+            q += 1
+        if mixed:
+            for r in range(p, q):
+                tied[order[r]] = 1
+            num_tied += q - p
+        p = q
+    if num_tied == 0:
         for p in range(start, end):
             samples[p] = order[p]
             feature_values[p] = values[order[p]]
         return
     for p in range(start, end):
         feature_values[p] = values[samples[p]]
-    _sort(feature_values, samples, start, end - start, sort_stack)
+    _introsort(feature_values, samples, start, end - start, sort_stack, tied, num_tied, order, values)
+    for p in range(start, end):
+        tied[order[p]] = 0
 
 
 @numba.njit(cache=True, nogil=True)
@@ -265,7 +303,7 @@ def _split_presorted(sorted_by_feature, samples, start, position, end, goes_left
 @numba.njit(cache=True, nogil=True)
 def _node_split(x, x_by_feature, sorted_by_feature, copy_of, y, samples, feature_values, features,
                 constant_features, start, end, num_known_constants, sum_total, sq_sum_total, weight_node, weight_all,
-                impurity, rand_state, sort_stack):
+                impurity, rand_state, sorting):
     """scikit-learn's node_split_best. Returns the split position (`end`: no split), feature, threshold,
     impurity improvement, the children's impurities and the number of features known constant below."""
     num_features = features.shape[0]
@@ -285,7 +323,7 @@ def _node_split(x, x_by_feature, sorted_by_feature, copy_of, y, samples, feature
         f_j += num_found_constants
         current = features[f_j]
         _sort_node(x_by_feature, sorted_by_feature, copy_of, current, samples, feature_values, start, end,
-                   sort_stack)
+                   sorting)
         if feature_values[end - 1] <= feature_values[start] + FEATURE_THRESHOLD:  # constant here
             features[f_j], features[num_total_constants] = features[num_total_constants], features[f_j]
             num_found_constants += 1
@@ -344,7 +382,7 @@ def _node_split(x, x_by_feature, sorted_by_feature, copy_of, y, samples, feature
 
 @numba.njit(cache=True, nogil=True)
 def _grow(x, x_by_feature, sorted_by_feature, copy_of, goes_left, partitioned, y, max_depth, samples, feature_values,
-          features, constant_features, stack, stack_impurity, sort_stack, rand_state, children_left, children_right,
+          features, constant_features, stack, stack_impurity, sorting, rand_state, children_left, children_right,
           feature, threshold, impurity_of, weighted, value):
     """scikit-learn's DepthFirstTreeBuilder.build; returns the node count."""
     num_samples, num_features = x.shape
@@ -383,7 +421,7 @@ def _grow(x, x_by_feature, sorted_by_feature, copy_of, goes_left, partitioned, y
             (position, split_feature, split_threshold, improvement, impurity_left, impurity_right,
              num_constants) = _node_split(x, x_by_feature, sorted_by_feature, copy_of, y, samples, feature_values,
                                           features, constant_features, start, end, num_constants, sum_total,
-                                          sq_sum_total, weight_node, weight_all, impurity, rand_state, sort_stack)
+                                          sq_sum_total, weight_node, weight_all, impurity, rand_state, sorting)
             is_leaf = position >= end or improvement + EPSILON < 0.0
             if not is_leaf and depth + 1 < max_depth:  # the children split too
                 _split_presorted(sorted_by_feature, samples, start, position, end, goes_left, partitioned)

@@ -24,8 +24,29 @@ def _sorted_by_us(values, start=0):
     values = np.concatenate([np.zeros(start, np.float32), values])
     indices = np.arange(len(values))
     # pylint: disable-next=protected-access
-    sklearn_trees._sort(values, indices, start, len(values) - start, np.empty((4096, 3), np.int64))
+    sklearn_trees._sort(values, indices, start, len(values) - start, np.empty((4096, 4), np.int64))
     return indices[start:] - start
+
+
+@pytest.mark.parametrize("num_tie_groups", [1, 5, 40])
+def test_sorting_only_the_parts_that_hold_ties_leaves_sklearns_order(num_tie_groups):
+    # Distinct values but for `num_tie_groups` groups of equal ones: the parts without ties are copied from the
+    # sorted order instead of sorted, and the result is still the permutation scikit-learn's sort leaves.
+    random_state = np.random.RandomState(num_tie_groups)
+    values = random_state.permutation(3000).astype(np.float32)
+    for group in range(num_tie_groups):
+        members = random_state.choice(3000, size=random_state.randint(2, 6), replace=False)
+        values[members] = values[members[0]]
+    tied = np.zeros(3000, dtype=np.uint8)
+    unique, counts = np.unique(values, return_counts=True)
+    tied[np.isin(values, unique[counts > 1])] = 1
+    order = np.argsort(values, kind="stable")
+    ours, indices = values.copy(), np.arange(3000)
+    # pylint: disable-next=protected-access
+    sklearn_trees._introsort(ours, indices, 0, 3000, np.empty((4096, 4), np.int64), tied, int(tied.sum()), order,
+                             values)
+    np.testing.assert_array_equal(indices, _sorted_as_sklearn(values))
+    np.testing.assert_array_equal(ours, np.sort(values))
 
 
 @pytest.mark.parametrize("size", [0, 1, 15, 16, 17, 100, 2000])
