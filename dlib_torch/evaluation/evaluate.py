@@ -6,8 +6,9 @@ dlib_torch/evaluation/metrics/ is imported, so `evaluation.evaluation_fn = @<gin
 A metric gets, besides the reference's three arguments, `artifact_dir = <input_dir>/artifacts/<evaluation.name>`
 if its signature names it (as the reference), and `model_dir`, the trained model's directory, if its signature
 names that (a dlib_torch addition for metrics that need the model itself, such as held_out_reconstruction; those
-get the real data set). How the representation is fed to the metric (codes cached per observation, or direct
-encoding) is decided in metric_inputs.py; results are the same either way.
+get the real data set). Pictures a metric asks for (unified_scores' matrices) are handed over by the metric and
+drawn here, after it returns (metrics/artifacts.py). How the representation is fed to the metric (codes cached
+per observation, or direct encoding) is decided in metric_inputs.py; results are the same either way.
 """
 import dataclasses
 import importlib
@@ -28,6 +29,7 @@ from dlib_torch.data.ground_truth import splits
 from dlib_torch.evaluation import input_checks
 from dlib_torch.evaluation import metric_inputs
 from dlib_torch.evaluation import metrics as metrics_package
+from dlib_torch.evaluation.metrics import artifacts as metric_artifacts
 from dlib_torch.evaluation.metrics import utils as metric_utils
 from dlib_torch.utils import auto_dataset
 from dlib_torch.utils import device as device_lib
@@ -163,14 +165,24 @@ def evaluate(model_dir, output_dir, overwrite=False, evaluation_fn=gin.REQUIRED,
                                                                                runtime)
             logging.info("Evaluating %s with %s codes", model_dir, mode)
         with progress.task(metric_name), sklearn_warnings.counted(metric_name), \
-                metric_utils.evaluation_mode(runtime.mode):
+                metric_utils.evaluation_mode(runtime.mode), metric_artifacts.collected() as handed:
             results_dict = evaluation_fn(data, representation_function,
                                          random_state=np.random.RandomState(random_seed), **extra_arguments)
+        draw_artifacts(handed)
         results_dict["elapsed_time"] = time.time() - experiment_timer
         results.update_result_directory(os.path.join(output_dir, "results"), "evaluation", results_dict,
                                         os.path.join(model_dir, "results"))
         logging.info("%s: scored in %.1f s into %s", metric_name, results_dict["elapsed_time"],
                      os.path.join(output_dir, "results", "aggregate", "evaluation.json"))
+
+
+def draw_artifacts(handed):
+    """Draws the pictures a metric handed over (metrics/artifacts.py): a metric computes numbers only."""
+    if not handed:
+        return
+    from dlib_torch.visualize import visualize_scores  # pylint: disable=import-outside-toplevel (matplotlib)
+    for artifact in handed:
+        visualize_scores.draw_factor_code_matrix(artifact)
 
 
 # Metric parameters checked by name: sample sizes and counts (an int, or a list of ints for downstream tasks).

@@ -105,7 +105,7 @@ def _load_chunk(paths):
 def _load(path):
     try:
         with open(path, encoding="utf-8") as f:
-            record = json.load(f)
+            record = json.load(f, allow_nan=True)  # NaN scores, as save_dict writes them
     except (OSError, ValueError, RecursionError):  # vanished, unreadable, truncated, not JSON or hostile
         return path
     if not isinstance(record, dict):

@@ -75,8 +75,10 @@ class Encoder(json.JSONEncoder):
 
 
 def save_dict(config_path, dict_with_info):
-    """Saves a dict to a JSON file, atomically."""
-    atomic.write_text(config_path, json.dumps(dict_with_info, cls=Encoder, indent=2, ignore_nan=False))
+    """Saves a dict to a JSON file, atomically; NaN and infinities as JSON's NaN and Infinity, as the reference
+    wrote them (a metric's undefined score stays a number; simplejson 3.19+ refuses them by default)."""
+    atomic.write_text(config_path, json.dumps(dict_with_info, cls=Encoder, indent=2, ignore_nan=False,
+                                              allow_nan=True))
 
 
 def gin_dict(config_path=None):
@@ -164,7 +166,7 @@ def load_record(path):
     """Reads a JSON record; a damaged one is a one-line UserError naming the file and the way out."""
     try:
         with open(path, encoding="utf-8") as f:
-            record = json.load(f)
+            record = json.load(f, allow_nan=True)
     except RecursionError:
         raise UserError("results record {} is damaged (nested too deeply to read); restore it, or rerun the step "
                         "that wrote it with --overwrite".format(path)) from None

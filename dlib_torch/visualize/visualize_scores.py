@@ -1,9 +1,8 @@
-"""Pictures of the unified scores (disentanglement_lib's visualize/visualize_scores.py), and the graph counts
-behind their precision curves.
+"""Pictures of the unified scores (disentanglement_lib's visualize/visualize_scores.py).
 
-A factor-code matrix is read as a bipartite graph whose edges are the entries at or above a threshold:
-`precision` counts the connected groups of more than one node started from a factor (factors captured
-independently), `recall` the factors with at least one edge. Drawn on matplotlib `Figure`s (Agg), saved atomically.
+`draw_factor_code_matrix` draws what unified_scores hands to the evaluation stage (metrics/artifacts.py): heat
+squares, the precision and recall curves (their counts from metrics/factor_code_graph.py) and the dendrogram.
+Drawn on matplotlib `Figure`s (Agg), saved atomically.
 """
 import os
 
@@ -11,7 +10,20 @@ import numpy as np
 from matplotlib import cm
 from matplotlib.figure import Figure
 
+from dlib_torch.evaluation.metrics import factor_code_graph
 from dlib_torch.utils import atomic
+from dlib_torch.visualize import dendrogram
+
+
+def draw_factor_code_matrix(artifact):
+    """Writes an artifacts.FactorCodeMatrix's pictures: `<name>.png`, `<name>_pr.png` and `<name>_dendrogram.png`
+    in its directory (what the reference's unified_scores drew itself)."""
+    matrix = np.asarray(artifact.matrix, dtype=np.float64)  # [codes, factors]
+    heat_square(matrix.copy(), artifact.directory, artifact.name, "Latent codes", "Factors of Variation",
+                factor_names=artifact.factor_names)
+    plot_recovery_vs_independent(matrix.T.copy(), artifact.directory, artifact.name + "_pr")
+    dendrogram.dendrogram_plot(matrix.T.copy(), os.path.join(artifact.directory, artifact.name + "_dendrogram"),
+                               artifact.factor_names)
 
 
 def heat_square(matrix, output_dir, name, xlabel, ylabel, max_val=None, factor_names=None):
@@ -59,11 +71,11 @@ def heat_square(matrix, output_dir, name, xlabel, ylabel, max_val=None, factor_n
 
 def plot_recovery_vs_independent(matrix, output_dir, name):
     """Writes `output_dir/<name>.png`: for each threshold (the entries of `matrix` [factors, codes] in
-    decreasing order), the factors captured independently (`precision`) and those discovered (`recall`)."""
+    decreasing order), the factors captured independently (precision) and those discovered (recall)."""
     matrix = np.asarray(matrix, dtype=np.float64)
     thresholds = np.sort(matrix.flatten())[::-1]
-    precisions = [precision(matrix, x) for x in thresholds]
-    recalls = [recall(matrix, x) for x in thresholds]
+    precisions = [factor_code_graph.precision(matrix, x) for x in thresholds]
+    recalls = [factor_code_graph.recall(matrix, x) for x in thresholds]
     fig = Figure(figsize=(7., 4.5))
     ax = fig.add_subplot(1, 1, 1)
     ax.plot(range(len(thresholds)), precisions, label="Independent groups", color="C0", linewidth=3)
@@ -77,44 +89,6 @@ def plot_recovery_vs_independent(matrix, output_dir, name):
     ax.set_xlabel("Threshold")
     ax.set_ylabel("Number of Factors")
     _save(fig, os.path.join(output_dir, name + ".png"))
-
-
-def precision(matrix, th):
-    """Connected groups of more than one node, started from a factor, in the graph of the entries of `matrix`
-    [factors, codes] at or above `th` (how many factors are captured in independent groups of codes)."""
-    adjacency = np.where(np.asarray(matrix) < th, 0., matrix)
-    num_factors, num_codes = adjacency.shape
-    factor_seen = np.zeros(num_factors, dtype=bool)
-    code_seen = np.zeros(num_codes, dtype=bool)
-    groups = 0
-    for start in range(num_factors):
-        if factor_seen[start]:
-            continue
-        factor_seen[start] = True
-        size, stack = 1, [("factor", start)]
-        while stack:
-            kind, node = stack.pop()
-            if kind == "factor":
-                for code in np.flatnonzero(adjacency[node] != 0):
-                    if not code_seen[code]:
-                        code_seen[code] = True
-                        size += 1
-                        stack.append(("code", code))
-            else:
-                for factor in np.flatnonzero(adjacency[:, node] != 0):
-                    if not factor_seen[factor]:
-                        factor_seen[factor] = True
-                        size += 1
-                        stack.append(("factor", factor))
-        if size > 1:
-            groups += 1
-    return groups
-
-
-def recall(matrix, th):
-    """Factors (rows of `matrix` [factors, codes]) with at least one entry at or above `th`."""
-    adjacency = np.where(np.asarray(matrix) < th, 0., matrix)
-    return int(np.sum(np.sum(adjacency, axis=1) != 0))
 
 
 def _save(fig, path):

@@ -25,10 +25,13 @@ class PGM:
           sampling_strategy: `easy` (wrong answers are the last panel of freshly designed PGMs that break the
             rules) or `hard` (wrong answers are random modifications of the correct answer).
           num_rows, num_cols: size of the matrix.
-          num_solutions: number of answer candidates (the solution included).
+          num_solutions: number of answer candidates (the solution included), at least 1; with 1 there are no
+            wrong answers and `other_solutions` is empty, [0, factors] (the reference's is np.array([])).
           unique_alternatives: also reject a wrong answer equal to one drawn before. The reference meant to
             (its check is a no-op `continue` in an inner loop), so by default duplicates stay possible, as there.
         """
+        if int(num_solutions) < 1:
+            raise ValueError("num_solutions is {}; a PGM needs at least 1 (its solution)".format(num_solutions))
         if sampling_strategy == "easy":
             sampling_fn = sample_easy_alternative
         elif sampling_strategy == "hard":
@@ -40,7 +43,7 @@ class PGM:
         alternatives = []
         for _ in range(num_solutions - 1):
             alternatives.append(sampling_fn(self.design, self.matrix, alternatives, unique_alternatives))
-        self.other_solutions = np.array(alternatives, dtype=np.int64).reshape(num_solutions - 1, -1)
+        self.other_solutions = np.array(alternatives, dtype=np.int64).reshape(num_solutions - 1, len(atom_counts))
 
 
 class PGMDesign:

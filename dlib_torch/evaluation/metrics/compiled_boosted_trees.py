@@ -1,22 +1,26 @@
-"""The fast evaluation mode's gradient-boosted trees: parity's model and candidate splits, grown by compiled loops.
+"""The fast evaluation mode's gradient-boosted trees: parity's model and candidate splits, grown by faster loops.
 
-The model is boosted_trees.py's, i.e. scikit-learn's `GradientBoostingClassifier()` (100 stages of depth-3
+The model is scikit-learn's `GradientBoostingClassifier()`, as parity's boosted_trees.py (100 stages of depth-3
 least-squares trees on the deviance's negative gradient, one per class, learning rate 0.1, leaf values by one
 Newton step, the prior as the initial prediction, impurity-decrease importances), with the same candidate
 splits: between neighbouring values more than 1e-7 apart, thresholds at the midpoint. The loops are compiled by
 numba: each feature is sorted once per fit; per tree and level, one walk over each node's samples in that
 order scores all its splits, and stable partitions keep every feature's order grouped by node.
 
-What can differ from parity, and only in near-ties: a split's gain is computed as
-`left_sum**2 * (1 / left_count) + right_sum**2 * (1 / right_count)` with the node's prefix sums started at its
-first sample, so two candidates whose gains agree to the last bits may be ranked the other way; exactly equal
-splits of different features are ordered by another draw of `random_state` (as in parity, where scikit-learn
-leaves them to a random feature order). benchmarks/bench_evaluate.py --mode=fast prints the deviations.
+What can differ from parity (which is scikit-learn's trees bit for bit), and only in near-ties: a split's gain is
+computed as `left_sum**2 * (1 / left_count) + right_sum**2 * (1 / right_count)` with the node's prefix sums
+started at its first sample, so two candidates whose gains agree to the last bits may be ranked the other way;
+nodes whose gradients are equal up to rounding may stay leaves where scikit-learn splits on the rounding; exactly
+equal splits of different features are ordered by a draw of `random_state` of its own, not by scikit-learn's
+per-node feature order (which parity follows). benchmarks/bench_evaluate.py --mode=fast prints the deviations.
 """
 import numba
 import numpy as np
+from sklearn.utils import check_random_state
 
 from dlib_torch.evaluation.metrics import boosted_trees
+
+EPSILON = np.finfo(np.float64).eps  # the prior is clipped to [eps, 1 - eps]
 
 
 class GradientBoostingClassifier(boosted_trees.GradientBoostingClassifier):
@@ -47,6 +51,41 @@ class GradientBoostingClassifier(boosted_trees.GradientBoostingClassifier):
         self.trees_per_stage_ = trees_per_stage
         return self
 
+    def _start_fit(self, x, y):
+        """Checks the inputs and sets classes_, n_features_in_ and init_ (the prior's raw scores); returns float32
+        x [N, D], the class indices [N], the one-vs-rest targets [N, trees per stage], the initial raw scores and
+        the rng."""
+        x = np.ascontiguousarray(x, dtype=np.float32)  # scikit-learn's trees see float32 features
+        y = np.asarray(y)
+        if x.ndim != 2 or len(x) != len(y):
+            raise ValueError("x must be [num_samples, num_features] and y [num_samples]; got {} and {}".format(
+                x.shape, y.shape))
+        self.classes_, encoded = np.unique(y, return_inverse=True)
+        num_classes = len(self.classes_)
+        if num_classes < 2:
+            raise ValueError("y contains {} class, while a minimum of 2 classes are required.".format(num_classes))
+        self.n_features_in_ = x.shape[1]
+        trees_per_stage = num_classes if num_classes > 2 else 1
+        if trees_per_stage == 1:
+            targets = encoded[:, None].astype(np.float64)
+        else:
+            targets = (encoded[:, None] == np.arange(num_classes)).astype(np.float64)
+        prior = np.clip(np.bincount(encoded, minlength=num_classes) / len(x), EPSILON, 1 - EPSILON)
+        if trees_per_stage == 1:
+            self.init_ = np.log(prior[1:] / (1 - prior[1:]))
+        else:
+            self.init_ = np.log(prior) - np.mean(np.log(prior))
+        return x, encoded, targets, np.tile(self.init_, (len(x), 1)), check_random_state(self.random_state)
+
+    @property
+    def feature_importances_(self):
+        """Impurity-decrease importances, averaged over the trees that split at all, summing to 1."""
+        splitting = self._importances[np.isfinite(self.tree_thresholds_[:, 0])]
+        if not len(splitting):
+            return np.zeros(self.n_features_in_)
+        average = np.mean(splitting, axis=0)
+        return average / np.sum(average)
+
     def decision_function(self, x):
         """Raw scores [num_samples, num_classes] (or [num_samples] for two classes), as scikit-learn's."""
         x = np.ascontiguousarray(x, dtype=np.float32)
@@ -66,7 +105,7 @@ def _fit(x_by_feature, sorted_index, encoded, num_classes, raw, num_stages, lear
          features, thresholds, values, importances):
     """All boosting stages. Per stage: the deviance's negative gradient at `raw` [samples, trees per stage], one
     tree per column grown on it (tree k of stage s is s * trees_per_stage + k), leaf values by one Newton step
-    (boosted_trees._leaf_values' arithmetic), `raw` moved by the learning rate."""
+    (mean gradient over mean p(1 - p), summed in sample order), `raw` moved by the learning rate."""
     num_features, num_samples = x_by_feature.shape
     trees_per_stage = raw.shape[1]
     num_leaves = 2 ** max_depth

@@ -9,7 +9,16 @@ if it is not constant. InfoM is the mean over active latents, InfoC the mean ove
 rescaled so that uniform spreading scores 0 and a one-to-one match 1. InfoE is the mean over factors of the
 predictive information (H_marginal - H_conditional) / H_marginal, both log losses of an unpenalised multinomial
 logistic regression (balanced class weights, L-BFGS, 100 iterations), one on the latents and one on nothing.
+
+Degenerate inputs follow the authors' formulas, which divide 0 by 0 there: the score is NaN, and one warning line
+says why. InfoM is NaN with a single (varying) factor, or when an active latent has zero NMI with every factor;
+InfoC is NaN with a single active latent, or when a factor has zero NMI with every active latent; both are NaN
+with no active latent (where the authors' code raises). NaN scores are written to the records as JSON's NaN and
+aggregate as missing values. One deliberate departure: a constant factor (nothing to capture; the authors' code
+raises, as its logistic regression needs two classes) is left out of InfoM, InfoC and InfoE, with a warning, and
+its NMI entries are NaN (0 / 0).
 """
+from absl import logging
 import gin
 import numpy as np
 from sklearn import feature_selection
@@ -52,33 +61,52 @@ def infomec_from_codes(codes, factors, discrete_latents=False, random_state=0):
     """InfoM, InfoE and InfoC of codes [N, D] and discrete factors [N, K] (see the module docstring)."""
     codes = np.asarray(codes, dtype=np.float64)
     factors = encode_labels(factors)
+    varying = np.array([len(np.unique(factors[:, k])) > 1 for k in range(factors.shape[1])], dtype=bool)
     nmi = normalized_mutual_information(factors, codes, discrete_latents, random_state)
     active = active_latents(codes, discrete_latents)
-    num_factors, num_active = factors.shape[1], int(np.sum(active))
-    pruned = nmi[:, active]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        infom = _rescaled_mean(np.max(pruned, axis=0) / np.sum(pruned, axis=0), num_factors)
-        infoc = _rescaled_mean(np.max(pruned, axis=1) / np.sum(pruned, axis=1), num_active)
+    infom, infoc, reasons = modularity_and_compactness(nmi[varying][:, active], np.flatnonzero(varying),
+                                                       np.flatnonzero(active))
+    if not np.all(varying):
+        reasons.insert(0, "constant factor(s) {} left out".format(_listed(np.flatnonzero(~varying))))
+    if reasons:
+        logging.warning("infomec: %s.", "; ".join(reasons))
     scores = {"infom": infom, "infoe": infoe(factors, codes, discrete_latents), "infoc": infoc,
-              "num_active_latents": num_active}
+              "num_active_latents": int(np.sum(active))}
     for k in range(nmi.shape[0]):
         for j in range(nmi.shape[1]):
             scores["nmi.factor_{}.code_{}".format(k, j)] = float(nmi[k, j])
     return utils.as_python(scores)
 
 
-def _rescaled_mean(ratios, count):
-    """(mean max/sum ratio - 1/count) / (1 - 1/count): 0 for uniform spreading, 1 for one-to-one.
+def modularity_and_compactness(nmi, factor_ids, latent_ids):
+    """InfoM and InfoC of NMI [varying factors, active latents] by the authors' formulas, NaN where these divide
+    0 by 0, and the reasons for each NaN (`factor_ids` and `latent_ids` name the rows and columns in them)."""
+    num_factors, num_latents = nmi.shape
+    if num_factors == 0:
+        return float("nan"), float("nan"), ["InfoM, InfoC (and InfoE) are NaN: no factor varies"]
+    if num_latents == 0:
+        return float("nan"), float("nan"), ["InfoM and InfoC are NaN: no latent is active"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        latent_ratios = np.max(nmi, axis=0) / np.sum(nmi, axis=0)  # NaN for a latent sharing nothing
+        factor_ratios = np.max(nmi, axis=1) / np.sum(nmi, axis=1)  # NaN for a factor sharing nothing
+        infom = (np.mean(latent_ratios) - np.float64(1) / num_factors) / (1 - np.float64(1) / num_factors)
+        infoc = (np.mean(factor_ratios) - np.float64(1) / num_latents) / (1 - np.float64(1) / num_latents)
+    reasons = []
+    if num_factors == 1:
+        reasons.append("InfoM is NaN: a single factor varies")
+    if np.any(np.isnan(latent_ratios)):
+        reasons.append("InfoM is NaN: active latent(s) {} share no information with any factor".format(
+            _listed(np.asarray(latent_ids)[np.isnan(latent_ratios)])))
+    if num_latents == 1:
+        reasons.append("InfoC is NaN: a single latent is active")
+    if np.any(np.isnan(factor_ratios)):
+        reasons.append("InfoC is NaN: factor(s) {} share no information with any active latent".format(
+            _listed(np.asarray(factor_ids)[np.isnan(factor_ratios)])))
+    return float(infom), float(infoc), reasons
 
-    With a single factor (or a single active latent) the ratio is always 1 and the score is 1; with no
-    active latent (or no information at all) it is 0.
-    """
-    ratios = np.nan_to_num(np.asarray(ratios, dtype=np.float64))
-    if count == 0 or ratios.size == 0:
-        return 0.
-    if count == 1:
-        return 1.
-    return float((np.mean(ratios) - 1. / count) / (1. - 1. / count))
+
+def _listed(ids):
+    return ", ".join(str(int(i)) for i in ids)
 
 
 def encode_labels(factors):
@@ -99,10 +127,10 @@ def normalized_mutual_information(factors, codes, discrete_latents=False, random
 
 
 def _normalized_information_row(labels, latents, discrete_latents, seed):
-    """NMI of one factor with each latent."""
+    """NMI of one factor with each latent (NaN for a constant factor: 0 / 0)."""
     entropy = metrics.mutual_info_score(labels, labels)
     if entropy == 0:
-        return np.zeros(latents.shape[1])
+        return np.full(latents.shape[1], np.nan)
     if discrete_latents:
         information = [metrics.mutual_info_score(labels, latents[:, j]) for j in range(latents.shape[1])]
     else:
@@ -126,10 +154,10 @@ def infoe(factors, codes, discrete_latents=False):
         features = preprocessing.OneHotEncoder().fit_transform(codes).toarray()
     else:
         features = preprocessing.StandardScaler().fit_transform(codes)
-    # A constant factor has nothing to predict and is left out.
+    # A constant factor has nothing to predict and is left out (the authors' code raises).
     tasks = [(features, factors[:, k]) for k in range(factors.shape[1]) if len(np.unique(factors[:, k])) > 1]
     informations = parallel.map_in_parallel(_predictive_information, tasks)
-    return float(np.mean(informations)) if informations else 0.
+    return float(np.mean(informations)) if informations else float("nan")
 
 
 def _predictive_information(features, labels):

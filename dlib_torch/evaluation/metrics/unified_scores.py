@@ -3,17 +3,20 @@
 DCI, MIG, SAP and Modularity each first relate codes to factors with a matrix [num_codes, num_factors] (GBT
 importances, mutual information, single-code SVM accuracies), then aggregate it. Here every chosen matrix
 (`matrix_fns`) is aggregated in every way, giving `<matrix_fn>.<aggregation>` keys (plus per-factor and per-code
-values, and the area and maximum of the matrix's precision curve). With an artifact directory, each matrix is
-also drawn: `<matrix_fn>.png` (heat squares), `<matrix_fn>_pr.png` (factors discovered and independent across
-thresholds) and `<matrix_fn>_dendrogram.png`, whose merge thresholds become `<matrix_fn>.merge_<i>_<j>` keys.
-Unlike the reference, any data set works: factors without names are called factor_0, factor_1, ...
+values, and the area and maximum of the matrix's precision curve). With an artifact directory, each matrix's
+dendrogram merge thresholds become `<matrix_fn>.merge_<i>_<j>` keys (metrics/dendrogram.py; none for a single
+factor, where the reference raises), and the matrix is handed to the evaluation stage (metrics/artifacts.py),
+which draws `<matrix_fn>.png` (heat squares), `<matrix_fn>_pr.png` (factors discovered and independent across
+thresholds) and `<matrix_fn>_dendrogram.png` into that directory. Unlike the reference, any data set works:
+factors without names are called factor_0, factor_1, ...
 """
-import os
-
 import gin
 import numpy as np
 
+from dlib_torch.evaluation.metrics import artifacts
 from dlib_torch.evaluation.metrics import dci
+from dlib_torch.evaluation.metrics import dendrogram
+from dlib_torch.evaluation.metrics import factor_code_graph
 from dlib_torch.evaluation.metrics import modularity_explicitness
 from dlib_torch.evaluation.metrics import sap_score
 from dlib_torch.evaluation.metrics import utils
@@ -30,7 +33,8 @@ def compute_unified_scores(ground_truth_data, representation_function, random_st
       ground_truth_data: GroundTruthData to be sampled from.
       representation_function: maps a batch of observations to codes [batch, num_codes].
       random_state: numpy RandomState used for sampling.
-      artifact_dir: where the matrices' pictures go (None: no pictures, no merge keys).
+      artifact_dir: where the matrices' pictures go, drawn by the evaluation stage (None: no pictures, no merge
+        keys).
       num_train: points the matrices are computed on.
       num_test: points the accuracy matrices are tested on.
       matrix_fns: e.g. [@importance_gbt_matrix, @mutual_information_matrix, @accuracy_svm_matrix].
@@ -69,20 +73,16 @@ def unified_scores_from_codes(codes_train, factors_train, codes_test, factors_te
 
 
 def unified_scores(mus_train, ys_train, mus_test, ys_test, matrix_fns, artifact_dir=None, factor_names=None):
-    """Every aggregation of every matrix (layout [dims, points]); pictures when `artifact_dir` is given."""
-    from dlib_torch.visualize import dendrogram  # matplotlib only when pictures are drawn
-    from dlib_torch.visualize import visualize_scores
+    """Every aggregation of every matrix (layout [dims, points]); merge keys, and each matrix handed over for
+    its pictures, when `artifact_dir` is given."""
     scores = {}
     for matrix_fn in matrix_fns:
         matrix = np.asarray(matrix_fn(mus_train, ys_train, mus_test, ys_test), dtype=np.float64)
         name = matrix_fn.__name__
         matrix_scores = {}
         if artifact_dir is not None:
-            visualize_scores.heat_square(matrix.copy(), artifact_dir, name, "Latent codes", "Factors of Variation",
-                                         factor_names=factor_names)
-            visualize_scores.plot_recovery_vs_independent(matrix.T.copy(), artifact_dir, name + "_pr")
-            matrix_scores.update(dendrogram.dendrogram_plot(matrix.T.copy(), os.path.join(
-                artifact_dir, name + "_dendrogram"), factor_names))
+            artifacts.hand_over(artifacts.FactorCodeMatrix(artifact_dir, name, matrix.copy(), factor_names))
+            matrix_scores.update(dendrogram.merge_keys(matrix.T))
         matrix_scores.update(pr_curves_values(matrix))
         for aggregation_fn in AGGREGATION_FN:
             matrix_scores.update(aggregation_fn(matrix, ys_train))
@@ -100,9 +100,8 @@ def factor_names_of(ground_truth_data):
 
 def pr_curves_values(matrix):
     """Area under the precision curve over the decreasing thresholds, and its maximum."""
-    from dlib_torch.visualize import visualize_scores
     thresholds = np.sort(matrix.flatten())[::-1]
-    precisions = np.array([visualize_scores.precision(matrix, x) for x in thresholds], dtype=np.float64)
+    precisions = np.array([factor_code_graph.precision(matrix, x) for x in thresholds], dtype=np.float64)
     area = np.sum((precisions[:-1] + precisions[1:]) * (thresholds[:-1] - thresholds[1:]) * 0.5)
     return {"area_precision": float(area), "max_precision": int(np.max(precisions))}
 

@@ -7,8 +7,10 @@ are pinned to the defaults of the scikit-learn the reference's study ran on (`sk
 import contextlib
 import copy
 
+from absl import logging
 import gin
 import numpy as np
+import sklearn
 from sklearn import ensemble
 from sklearn import linear_model
 from sklearn import metrics
@@ -239,12 +241,14 @@ GBT_IMPLEMENTATIONS = ("dlib_torch", "sklearn")
 def gradient_boosting_classifier(implementation="dlib_torch", random_state=None):
     """scikit-learn's default gradient boosting classifier (100 trees of depth 3, learning rate 0.1).
 
-    `implementation = "dlib_torch"` (default) grows the same trees as scikit-learn's, a stage's trees at once
-    (`boosted_trees`, 2-3x faster); `"sklearn"` is `sklearn.ensemble.GradientBoostingClassifier()` itself.
-    Both break ties between equally good splits at random, from `random_state` (unset in the reference).
-    Used by `downstream_task`'s `@gradient_boosting_classifier` predictor and by `dci`. In the fast mode
-    (`evaluation_runtime.mode = 'fast'`) the same trees are grown by compiled loops
-    (compiled_boosted_trees.py: numba), whatever `implementation` says.
+    `implementation = "dlib_torch"` (default) grows scikit-learn's trees bit for bit, ties between equally good
+    splits included, by compiled loops (`boosted_trees`, faster); `"sklearn"` is
+    `sklearn.ensemble.GradientBoostingClassifier()` itself. Both break ties by the feature order scikit-learn
+    draws from `random_state` (unset in the reference: the global RNG). Under a scikit-learn release other than
+    the one `boosted_trees` ports, scikit-learn's own class is used (one log line says so). Used by
+    `downstream_task`'s `@gradient_boosting_classifier` predictor and by `dci`. In the fast mode
+    (`evaluation_runtime.mode = 'fast'`) the same model is grown by faster compiled loops
+    (compiled_boosted_trees.py), which may split near-ties otherwise, whatever `implementation` says.
     """
     if implementation not in GBT_IMPLEMENTATIONS:
         raise ConfigError("gradient_boosting_classifier.implementation is {!r}; valid values: {}".format(
@@ -254,6 +258,11 @@ def gradient_boosting_classifier(implementation="dlib_torch", random_state=None)
         from dlib_torch.evaluation.metrics import compiled_boosted_trees
         return compiled_boosted_trees.GradientBoostingClassifier(random_state=random_state)
     if implementation == "sklearn":
+        return ensemble.GradientBoostingClassifier(random_state=random_state)
+    if not boosted_trees.ports_installed_sklearn():
+        logging.log_first_n(logging.WARNING, "scikit-learn %s is installed; boosted_trees ports %s: using "
+                            "scikit-learn's GradientBoostingClassifier", 1, sklearn.__version__,
+                            ".".join(map(str, boosted_trees.PORTED_SKLEARN)))
         return ensemble.GradientBoostingClassifier(random_state=random_state)
     return boosted_trees.GradientBoostingClassifier(random_state=random_state)
 

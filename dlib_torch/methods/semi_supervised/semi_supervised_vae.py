@@ -22,6 +22,7 @@ from torch.nn import functional as F
 from dlib_torch.methods.shared import losses
 from dlib_torch.methods.unsupervised import vae
 from dlib_torch.training import optimizers
+from dlib_torch.utils import gin_utils
 from dlib_torch.utils import validation
 from dlib_torch.utils.errors import ConfigError
 
@@ -172,6 +173,27 @@ def supervised_regularizer_embed(representation, labels, factor_sizes, sigma=gin
     return loss
 
 
+def check_embed_labels(labels, factor_sizes):
+    """With `supervised_loss.loss_fn = @embed`, whose labels index each factor's embeddings, every label must be
+    an integer 0..size - 1 of its factor; otherwise a one-line ConfigError naming the labeller (checked when the
+    labelled set is given, before training, instead of an IndexError inside the loss)."""
+    loss_fn = gin_utils.query_parameter_or("supervised_loss.loss_fn")
+    name = getattr(getattr(loss_fn, "configurable", None), "name", None)
+    if factor_sizes is None or (name != "embed" and loss_fn is not supervised_regularizer_embed):
+        return
+    labels = np.asarray(labels, dtype=np.float64).reshape(-1, len(factor_sizes))
+    for i, size in enumerate(factor_sizes):
+        column = labels[:, i]
+        outside = (column < 0) | (column >= int(size)) | (column != np.floor(column))
+        if np.any(outside):
+            labeller = gin_utils.query_parameter_or("labeller.labeller_fn")
+            labeller = "@" + labeller.configurable.name if hasattr(labeller, "configurable") else repr(labeller)
+            raise ConfigError("supervised_loss.loss_fn = @embed indexes factor {}'s {} embeddings by its label, but "
+                              "labeller.labeller_fn = {} gives it the label {:g}; the labels must be integers 0..{} "
+                              "(the labeller's factor sizes must cover its labels)".format(
+                                  i, int(size), labeller, column[outside][0], int(size) - 1))
+
+
 class BaseS2VAE(vae.BaseVAE):
     """A VAE trained on unlabelled batches plus a labelled batch per step (see the module docstring).
 
@@ -204,6 +226,8 @@ class BaseS2VAE(vae.BaseVAE):
 
     def set_labelled_data(self, train_observations, train_labels, validation_observations, validation_labels):
         """The labelled observations [N, H, W, C] and labels [N, K] of training and of evaluation."""
+        for labels in (train_labels, validation_labels):
+            check_embed_labels(labels, self.factor_sizes)
         self.labelled_data = (np.asarray(train_observations, dtype=np.float32),
                               np.asarray(train_labels, dtype=np.float32),
                               np.asarray(validation_observations, dtype=np.float32),

@@ -8,17 +8,38 @@ their code defines them (`scripts/configs/cnnvae.py`, `scripts/configs/decoders.
 
 The encoders end in one dense layer of 2 * num_latent outputs split into (means, log variances), as the paper's
 LGM; the conv decoders are the encoders transposed (ReLU after every layer but the last), as its code builds
-them. Weights use the paper's initialisation (Kaiming-uniform for ReLU, PyTorch's default biases), not the
-reference's Glorot-uniform. Same interface as `architectures` (NHWC images at the boundary).
+them. In the VAEs, weights use the paper's initialisation (`weights_init`, which its `LGM.reset_parameters`
+applies: Kaiming-uniform kernels for ReLU, PyTorch's default biases), not the reference's Glorot-uniform. Built for
+the ground-truth decoder (gt_decoder.py, within `pytorch_default_initialisation`), they keep PyTorch's default
+initialisation, as the paper's `init_decoder`, which never calls `weights_init`. Same interface as `architectures`
+(NHWC images at the boundary).
 """
+import contextlib
+import contextvars
 import math
 
 import gin
 from torch import nn
 
+_paper_initialisation = contextvars.ContextVar("paper_initialisation", default=True)
+
+
+@contextlib.contextmanager
+def pytorch_default_initialisation():
+    """Within the block, the architectures here keep PyTorch's default initialisation (the paper's ground-truth
+    decoder's); outside it they get the paper's `weights_init` (its VAEs')."""
+    token = _paper_initialisation.set(False)
+    try:
+        yield
+    finally:
+        _paper_initialisation.reset(token)
+
 
 def paper_initialize(module):
-    """The paper's `weights_init`: Kaiming-uniform (ReLU gain) kernels of every dense and conv layer."""
+    """The paper's `weights_init`: Kaiming-uniform (ReLU gain) kernels of every dense and conv layer; nothing
+    within `pytorch_default_initialisation`."""
+    if not _paper_initialisation.get():
+        return module
     for layer in module.modules():
         if isinstance(layer, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
             nn.init.kaiming_uniform_(layer.weight, nonlinearity="relu")
@@ -111,7 +132,8 @@ def higgins_encoder(input_shape, num_latent):
 
 @gin.configurable("higgins_decoder", allowlist=[])
 def higgins_decoder(num_latent, output_shape):
-    """The paper's MLP decoder (`higgins`): its dSprites ground-truth decoder."""
+    """The paper's MLP decoder (`higgins`), also its dSprites ground-truth decoder (then with PyTorch's default
+    initialisation, see the module docstring)."""
     return HigginsDecoder(num_latent, output_shape)
 
 

@@ -11,7 +11,10 @@ architecture fit every data set; `'raw'` feeds the network the raw factor values
 does (`factor_values.raw_factor_values`: dSprites shape 1-3, orientation in radians, ...; use it with
 `@higgins_decoder` to reproduce the paper's dSprites decoder). Either way it exports only
 `exported/decoder.pt`: scaled factors [B, num_factors] -> logits [B, H, W, C] (with 'raw', a first fixed layer
-looks the raw values up), so every later stage reads both alike.
+looks the raw values up), so every later stage reads both alike. The paper's architectures
+(paper_architectures.py) are built here with PyTorch's default initialisation, as the paper's `init_decoder`
+builds its ground-truth decoder (its Kaiming `weights_init` is for the VAEs only); the reference's architectures
+keep theirs (`weight_init.scheme`).
 Its `train` results have `loss` (= `reconstruction_loss`), `reconstruction_loss` and `global_step`; it has no
 posterior, so no `elbo`, `kl_loss` or `regularizer`.
 """
@@ -24,6 +27,7 @@ from dlib_torch.data.ground_truth import factor_scaling
 from dlib_torch.data.ground_truth import factor_values
 from dlib_torch.methods.shared import architectures
 from dlib_torch.methods.shared import losses
+from dlib_torch.methods.shared import paper_architectures
 from dlib_torch.training import optimizers
 from dlib_torch.utils import validation
 
@@ -64,7 +68,8 @@ class GroundTruthDecoder(nn.Module):
         self.observation_shape = list(observation_shape)
         self.num_factors = len(factors_num_values)
         self.register_buffer("factor_scale", torch.from_numpy(factor_scaling.factor_scales(factors_num_values)))
-        network = architectures.make_decoder(self.num_factors, self.observation_shape)
+        with paper_architectures.pytorch_default_initialisation():  # the paper's init_decoder: no weights_init
+            network = architectures.make_decoder(self.num_factors, self.observation_shape)
         if self.inputs == "raw":
             if factor_names is None:
                 factor_names = ["factor_{}".format(i) for i in range(self.num_factors)]

@@ -6,6 +6,7 @@ import pytest
 from dlib_torch.data.ground_truth import ground_truth_data
 from dlib_torch.evaluation.abstract_reasoning import pgm_data
 from dlib_torch.evaluation.abstract_reasoning import pgm_utils
+from dlib_torch.utils import reference_lib
 
 ABSTRACT_DSPRITES_SIZES = [5, 6, 3, 3, 4, 4]
 
@@ -79,6 +80,22 @@ def test_same_seed_same_pgms_and_relation_errors():
         pgm_utils.ConstantRelation(2)
     with pytest.raises(ValueError, match="easy and hard"):
         pgm_utils.PGM(np.random.RandomState(0), 1, ABSTRACT_DSPRITES_SIZES, "medium")
+
+
+def test_one_candidate_leaves_no_wrong_answers_as_the_reference(tmp_path_factory):
+    # The reference returns np.array([]); ours keeps its [num_solutions - 1, factors] shape: [0, 6].
+    target = reference_lib.install(str(tmp_path_factory.getbasetemp().parent / "disentanglement_lib_1_5"))
+    reference = reference_lib.load(target, metric_modules=(),
+                                   other_modules=["evaluation.abstract_reasoning.pgm_utils"]).pgm_utils
+    for seed in range(5):
+        ours_state, their_state = np.random.RandomState(seed), np.random.RandomState(seed)
+        ours = pgm_utils.PGM(ours_state, 2, ABSTRACT_DSPRITES_SIZES, num_solutions=1)
+        theirs = reference.PGM(their_state, 2, ABSTRACT_DSPRITES_SIZES, num_solutions=1)
+        np.testing.assert_array_equal(ours.matrix, theirs.matrix)
+        assert ours.other_solutions.shape == (0, 6) and theirs.other_solutions.size == 0
+        assert ours_state.randint(1 << 30) == their_state.randint(1 << 30)
+    with pytest.raises(ValueError, match="num_solutions is 0; a PGM needs at least 1"):
+        pgm_utils.PGM(np.random.RandomState(0), 1, ABSTRACT_DSPRITES_SIZES, num_solutions=0)
 
 
 @pytest.fixture

@@ -188,11 +188,8 @@ def seed_reference_trees(reference, monkeypatch):
     """Gives the reference's gradient-boosted trees seeds (it leaves them to the global RNG), for exact parity.
 
     `seed(seeds)`: one seed for every tree ensemble, or a list handed out in the order they are created.
-    Our side then uses scikit-learn's trees too (`gradient_boosting_classifier.implementation`), whose
-    tie-breaking a seed fixes the same way; test_boosted_trees compares our own trees with scikit-learn's.
+    Our side keeps its own trees (boosted_trees.py), which a seed makes scikit-learn's, ties included.
     """
-    gin.bind_parameter("gradient_boosting_classifier.implementation", "sklearn")
-
     def seed(seeds):
         seeds = iter(seeds) if np.ndim(seeds) else itertools.repeat(seeds)
 
@@ -202,3 +199,13 @@ def seed_reference_trees(reference, monkeypatch):
         for module in (reference.dci, reference.utils):
             monkeypatch.setattr(module, "ensemble", seeded_ensemble)
     return seed
+
+
+@pytest.fixture(scope="session")
+def reference_unified_scores(reference_modules, tmp_path_factory):
+    """The reference's unified_scores module (TensorFlow and seaborn, for its pictures only, stood in for)."""
+    target = reference_lib.install(str(tmp_path_factory.getbasetemp().parent / "disentanglement_lib_1_5"))
+    module = reference_lib.load(target, metric_modules=("unified_scores",), picture_stand_ins=True).unified_scores
+    assert "tensorflow" not in sys.modules and "seaborn" not in sys.modules
+    module.dendrogram.tf.gfile.Open = open  # its dendrogram goes through tf.gfile: a local file will do
+    return module

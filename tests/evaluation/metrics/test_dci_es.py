@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from dlib_torch.evaluation.metrics import dci_es
+from dlib_torch.utils.errors import ConfigError
 
 
 @pytest.mark.parametrize("losses, expected", [
@@ -24,9 +25,54 @@ def test_uneven_capacities_and_a_single_probe():
     assert dci_es.explicitness([1, 2], [0., 0.], 0.) is None  # a constant factor: nothing to explain
 
 
-def test_baseline_loss_is_the_majority_guess():
+def test_the_two_baselines():
+    # 'majority': the training set's majority class scored on the test set; the training mean's 1 - R².
     assert dci_es.baseline_loss(np.array([0, 0, 1]), np.array([0, 1, 1, 1])) == pytest.approx(0.75)
     assert dci_es.baseline_loss(np.array([0., 2.]), np.array([0., 2.]), continuous_factors=True) == pytest.approx(1.)
+    # 'chance': the authors' script's values for MPI3D (factor sizes 6, 6, 2, 3, 3, 40, 40, the 1st, 2nd and 5th
+    # classified, the others regressed): 5/6, 5/6, 1, 1, 2/3, 1, 1.
+    sizes, classified = [6, 6, 2, 3, 3, 40, 40], [True, True, False, False, True, False, False]
+    assert [dci_es.chance_loss(n, not c) for n, c in zip(sizes, classified)] == pytest.approx(
+        [5. / 6, 5. / 6, 1., 1., 2. / 3, 1., 1.])
+
+
+def test_an_unclipped_curve_above_the_baseline_gives_negative_explicitness():
+    assert dci_es.explicitness([1, 2, 3], [0.9, 0.9, 0.6], 0.6, clip=False) == pytest.approx(1. - (0.9 + 0.75) / 1.2)
+    assert dci_es.explicitness([1, 2, 3], [0.9, 0.9, 0.6], 0.6) == 0.
+
+
+def _trapezoids(capacities, curve):
+    return float(np.sum(0.5 * (curve[:-1] + curve[1:]) * np.diff(capacities)))
+
+
+def test_an_entangled_code_under_each_baseline():
+    # Rotated codes: no small probe predicts a factor well, so the baseline sets the scale of E. Each variant is
+    # its definition applied to the recorded losses.
+    factors, codes = _factors_and_codes(500, seed=3)
+    codes = np.column_stack([codes[:, :3] @ np.linalg.qr(np.random.RandomState(4).normal(size=(3, 3)))[0],
+                             codes[:, 3:]])
+    capacities = (1, 2, 4)
+    scores = {baseline: dci_es.dci_es_from_codes(codes[:300], factors[:300], codes[300:], factors[300:],
+                                                 capacities=capacities, num_trees=10, baseline=baseline)
+              for baseline in dci_es.BASELINES}
+    for k in range(3):
+        losses = np.array([scores["chance"]["loss.factor_{}.capacity_{}".format(k, c)] for c in capacities])
+        curve = np.minimum.accumulate(losses)
+        assert scores["chance"]["baseline_loss.factor_{}".format(k)] == pytest.approx(0.75)  # 4 values
+        assert scores["chance"]["explicitness.factor_{}".format(k)] == pytest.approx(
+            1. - _trapezoids(capacities, curve) / (3 * 0.75))
+        majority = scores["majority"]["baseline_loss.factor_{}".format(k)]
+        assert majority == pytest.approx(1. - np.mean(factors[300:, k] == np.bincount(factors[:300, k]).argmax()))
+        assert scores["majority"]["explicitness.factor_{}".format(k)] == pytest.approx(
+            1. - _trapezoids(capacities, np.minimum(curve, majority)) / (3 * majority))
+    assert scores["chance"]["explicitness"] != scores["majority"]["explicitness"]
+    assert scores["chance"]["disentanglement"] == scores["majority"]["disentanglement"]  # same probes
+
+
+def test_the_baseline_is_validated_first(toy_data):
+    with pytest.raises(ConfigError, match="dci_es.baseline = 'random' is not allowed"):
+        dci_es.compute_dci_es(toy_data, lambda x: x, np.random.RandomState(0), num_train=10, num_test=10,
+                              baseline="random")
 
 
 def _factors_and_codes(num_points=900, seed=0):

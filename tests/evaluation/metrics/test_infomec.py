@@ -1,10 +1,16 @@
-"""InfoMEC: analytic cases (identity, rotated, pruned latents) and the paper's definitions computed here by hand."""
+"""InfoMEC: analytic cases (identity, rotated, pruned latents), the paper's definitions computed here by hand, and
+the authors' own code on degenerate codes (a fixture): NaN where it gives NaN, and NaN through records and aggregation."""
 import itertools
+import json
+import logging
+import os
 
 import numpy as np
 import pytest
 
 from dlib_torch.evaluation.metrics import infomec
+from dlib_torch.utils import aggregate_results
+from dlib_torch.utils import results
 
 
 def _grid(*sizes, repeats=4):
@@ -99,3 +105,80 @@ def test_parallel_fits_are_identical_to_serial(toy_data, monkeypatch):
     serial = infomec.compute_infomec(toy_data, lambda x: x[:, 1:5], np.random.RandomState(0), num_train=200)
     monkeypatch.setenv("DTL_NUM_JOBS", "2")
     assert infomec.compute_infomec(toy_data, lambda x: x[:, 1:5], np.random.RandomState(0), num_train=200) == serial
+
+
+AUTHORS_FIXTURE = os.path.join(os.path.dirname(__file__), os.pardir, os.pardir, "fixtures", "infomec",
+                               "authors_degenerate.json")
+
+
+def _authors_cases():
+    with open(AUTHORS_FIXTURE) as f:
+        return json.load(f)
+
+
+def _as_nan(value):
+    return np.nan if value is None else value
+
+
+@pytest.mark.parametrize("case", ["regular", "one_active_latent", "factor_without_information",
+                                  "latent_without_information", "single_factor"])
+def test_the_authors_scores_and_nans_on_degenerate_codes(case, caplog):
+    # tests/fixtures/infomec/make_fixture.py ran the authors' compute_infomec on these codes.
+    theirs = _authors_cases()[case]
+    factors, latents = np.array(theirs["factors"]), np.array(theirs["latents"], dtype=np.float64)
+    with caplog.at_level(logging.WARNING):
+        ours = infomec.infomec_from_codes(latents, factors, discrete_latents=True)
+    for key in ("infom", "infoc"):
+        np.testing.assert_allclose(ours[key], _as_nan(theirs[key]), rtol=0, atol=1e-12, err_msg=key)
+    # InfoE: unpenalised logistic regressions stopped by the 100-iteration limit, in another scikit-learn release.
+    assert ours["infoe"] == pytest.approx(theirs["infoe"], abs=1e-3)
+    nmi = np.array([[ours["nmi.factor_{}.code_{}".format(k, j)] for j in range(latents.shape[1])]
+                    for k in range(factors.shape[1])])
+    np.testing.assert_allclose(nmi, np.array(theirs["nmi"], dtype=np.float64), rtol=0, atol=1e-12)
+    warnings = [r.getMessage() for r in caplog.records if r.getMessage().startswith("infomec:")]
+    nans = [name for name in ("InfoM", "InfoC") if np.isnan(ours[name.lower()])]
+    if nans:  # one line, naming each NaN score and why
+        assert len(warnings) == 1 and all("{} is NaN".format(name) in warnings[0] for name in nans), warnings
+    else:
+        assert not warnings
+
+
+def test_a_constant_factor_is_left_out_where_the_authors_code_raises(caplog):
+    case = _authors_cases()["constant_factor"]
+    assert case["raises"].startswith("ValueError")  # their logistic regression needs two classes
+    factors, latents = np.array(case["factors"]), np.array(case["latents"], dtype=np.float64)
+    with caplog.at_level(logging.WARNING):
+        ours = infomec.infomec_from_codes(latents, factors, discrete_latents=True)
+    without = infomec.infomec_from_codes(latents, factors[:, [0, 2]], discrete_latents=True)
+    for key in ("infom", "infoc", "infoe"):
+        assert ours[key] == pytest.approx(without[key], abs=1e-12)
+    assert np.isnan(ours["nmi.factor_1.code_0"]) and np.isnan(ours["nmi.factor_1.code_1"])
+    assert any(r.getMessage() == "infomec: constant factor(s) 1 left out." for r in caplog.records)
+
+
+def test_no_active_latent_gives_nan_where_the_authors_code_raises(caplog):
+    case = _authors_cases()["no_active_latent"]
+    assert case["raises"].startswith("ValueError")
+    factors, latents = np.array(case["factors"]), np.array(case["latents"], dtype=np.float64)
+    with caplog.at_level(logging.WARNING):
+        ours = infomec.infomec_from_codes(latents, factors, discrete_latents=True)
+    assert np.isnan(ours["infom"]) and np.isnan(ours["infoc"]) and ours["num_active_latents"] == 0
+    assert [r.getMessage() for r in caplog.records if r.getMessage().startswith("infomec:")] == [
+        "infomec: InfoM and InfoC are NaN: no latent is active."]
+
+
+def test_nan_scores_survive_the_records_and_the_aggregation(tmp_path):
+    scores = infomec.infomec_from_codes(np.column_stack([np.arange(24) % 3, np.zeros(24)]),
+                                        np.column_stack([np.arange(24) % 3, np.arange(24) % 4]),
+                                        discrete_latents=True)
+    assert np.isnan(scores["infoc"])  # a single active latent
+    record_dir = tmp_path / "metrics" / "infomec" / "results"
+    results.update_result_directory(str(record_dir), "evaluation", dict(scores, elapsed_time=0.))
+    with open(record_dir / "aggregate" / "evaluation.json") as f:
+        assert np.isnan(json.load(f)["evaluation_results.infoc"])  # JSON's NaN, as the reference writes it
+    summary = aggregate_results.aggregate_results_to_json(str(tmp_path / "**" / "aggregate" / "evaluation.json"),
+                                                          str(tmp_path / "all.json"), num_processes=1)
+    assert summary.num_records == 1 and summary.num_skipped == 0
+    frame = aggregate_results.load_aggregated_json_results(str(tmp_path / "all.json"))
+    assert np.isnan(frame["evaluation_results.infoc"][0])
+    assert frame["evaluation_results.infom"][0] == pytest.approx(scores["infom"])

@@ -1,30 +1,20 @@
 """Unified scores: parity with the reference's function (same samples, same tree seeds), its keys, and the
-pictures and merge keys it writes with an artifact directory."""
+merge keys and pictures (handed to the evaluation stage) with an artifact directory."""
 import inspect
 import os
-import sys
 
 import gin
+from matplotlib import pyplot
 import numpy as np
 import pytest
 
 from dlib_torch.data.ground_truth import dummy_data
 from dlib_torch.evaluation.metrics import unified_scores
 from dlib_torch.evaluation.metrics import utils
-from dlib_torch.utils import reference_lib
-from dlib_torch.visualize import dendrogram
-from dlib_torch.visualize import visualize_scores
+from dlib_torch.evaluation import evaluate
+from dlib_torch.evaluation.metrics import artifacts
 
 MATRIX_NAMES = ["importance_gbt_matrix", "mutual_information_matrix", "accuracy_svm_matrix"]
-
-
-@pytest.fixture(scope="session")
-def reference_unified_scores(reference_modules, tmp_path_factory):
-    """The reference's unified_scores module (TensorFlow and seaborn, for its pictures only, stood in for)."""
-    target = reference_lib.install(str(tmp_path_factory.getbasetemp().parent / "disentanglement_lib_1_5"))
-    module = reference_lib.load(target, metric_modules=("unified_scores",), picture_stand_ins=True).unified_scores
-    assert "tensorflow" not in sys.modules and "seaborn" not in sys.modules
-    return module
 
 
 def _bind_discretizer(reference):
@@ -85,16 +75,22 @@ def test_keys_and_values_of_an_identity_code():
 
 
 def test_pictures_and_merge_keys_on_a_data_set_without_factor_names(tmp_path):
-    """The reference needed factor names (only its test data set had them); any data set works here."""
+    """The reference needed factor names (only its test data set had them); any data set works here. The metric
+    hands its matrices over; the evaluation stage draws them (here called as it calls it)."""
     class Unnamed(dummy_data.IdentityObservationsData):
         factor_names = None
 
     data = Unnamed()
     assert unified_scores.factor_names_of(data) == ["factor_{}".format(i) for i in range(data.num_factors)]
     artifact_dir = str(tmp_path / "artifacts")
-    scores = unified_scores.compute_unified_scores(data, lambda x: np.asarray(x, np.float64), np.random.RandomState(0),
-                                                   artifact_dir, num_train=200, num_test=100,
-                                                   matrix_fns=[unified_scores.mutual_information_matrix])
+    with artifacts.collected() as handed:
+        scores = unified_scores.compute_unified_scores(
+            data, lambda x: np.asarray(x, np.float64), np.random.RandomState(0), artifact_dir, num_train=200,
+            num_test=100, matrix_fns=[unified_scores.mutual_information_matrix])
+    assert [(a.directory, a.name, a.matrix.shape) for a in handed] == [
+        (artifact_dir, "mutual_information_matrix", (data.num_factors, data.num_factors))]
+    assert not os.path.exists(artifact_dir)  # the metric itself draws nothing
+    evaluate.draw_artifacts(handed)
     assert sorted(os.listdir(artifact_dir)) == ["mutual_information_matrix.png",
                                                 "mutual_information_matrix_dendrogram.png",
                                                 "mutual_information_matrix_pr.png"]
@@ -102,18 +98,20 @@ def test_pictures_and_merge_keys_on_a_data_set_without_factor_names(tmp_path):
     assert len(merges) == data.num_factors * (data.num_factors - 1) // 2  # every pair of factors merges once
 
 
-def test_precision_recall_and_merges_of_a_small_matrix():
-    # Factors (rows) x codes: factor 0 -> code 0 (0.9), factor 1 -> code 1 (0.8), factor 2 shares code 1 (0.5).
-    matrix = np.array([[0.9, 0.0, 0.1], [0.0, 0.8, 0.0], [0.0, 0.5, 0.2]])
-    assert visualize_scores.precision(matrix, 0.85) == 1
-    assert visualize_scores.precision(matrix, 0.75) == 2
-    assert visualize_scores.precision(matrix, 0.5) == 2  # factors 1 and 2 now share code 1: one group
-    assert visualize_scores.recall(matrix, 0.5) == 3
-    linkage, discovered, thresholds = dendrogram.merge_events(matrix)
-    assert list(thresholds[:3]) == [0.9, 0.8, 0.5]
-    assert discovered[0] == 0 and discovered[1] == 1 and discovered[2] == 2
-    # Edge 3 (0.5) joins factor 2 to factor 1's group; edge 5 (0.1, code 2 linked to factor 2 at 0.2) joins 0.
-    assert dendrogram.report_merges(linkage, 3) == {"merge_2_1": 2., "merge_0_2": 4., "merge_0_1": 4.}
+def test_merge_keys_are_the_references_where_svm_accuracies_tie(reference_unified_scores, tmp_path):
+    """Single-code SVM accuracies on few test points tie often; the merge keys follow the reference's order."""
+    rs = np.random.RandomState(0)
+    factors = rs.randint(3, size=(260, 4))
+    codes = np.round(factors + rs.normal(0, 0.6, size=factors.shape))
+    mus_train, ys_train, mus_test, ys_test = codes[:200].T, factors[:200].T, codes[200:].T, factors[200:].T
+    ours = unified_scores.unified_scores(mus_train, ys_train, mus_test, ys_test,
+                                         [unified_scores.accuracy_svm_matrix], str(tmp_path))
+    matrix = reference_unified_scores.accuracy_svm_matrix(mus_train, ys_train, mus_test, ys_test)
+    assert len(np.unique(matrix)) < matrix.size  # tied accuracies
+    theirs = reference_unified_scores.dendrogram.dendrogram_plot(matrix.T, str(tmp_path / "theirs"), list("abcd"))
+    pyplot.close("all")
+    assert {key[len("accuracy_svm_matrix."):]: value for key, value in ours.items() if ".merge_" in key} == \
+        {key: float(value) for key, value in theirs.items()}
 
 
 def test_every_public_reference_function_exists_with_its_signature(reference, reference_unified_scores):

@@ -1,6 +1,7 @@
 """Tests of dlib_torch/methods/semi_supervised/semi_supervised_vae.py: annealers, supervised losses, MINE and
 the S2 objectives on fixed tensors against the reference's formulas computed independently in numpy."""
 import math
+import os
 
 import gin
 import numpy as np
@@ -8,6 +9,10 @@ import pytest
 import torch
 
 from dlib_torch.methods.semi_supervised import semi_supervised_vae as s2
+from dlib_torch.methods.semi_supervised import train_semi_supervised_lib
+from dlib_torch.utils.errors import ConfigError
+
+TRAIN_GIN = os.path.join(os.path.dirname(__file__), "train_test.gin")
 
 CONFIG = ["encoder.num_latent = 4", "encoder.encoder_fn = @test_encoder", "decoder.decoder_fn = @test_decoder",
           "reconstruction_loss.loss_fn = @bernoulli_loss", "vae_optimizer.optimizer_fn = @AdamOptimizer",
@@ -208,3 +213,34 @@ def test_s2_factor_vae_and_mine_have_two_objectives():
     assert len(objectives) == 2 and mine_model.global_step_increment == 1
     assert set(scalars) == {"loss", "reconstruction_loss", "supervised_loss", "kl_loss"}
     assert float(scalars["supervised_loss"]) >= 0
+
+
+@gin.configurable("one_too_high_labeller", denylist=["labels", "dataset"])
+def _one_too_high_labeller(labels, dataset, random_state):
+    """A labeller whose labels run one past its factor sizes."""
+    del random_state
+    return np.float32(labels) + 1, dataset.factors_num_values
+
+
+def test_embed_refuses_labels_beyond_the_factor_sizes_in_one_line():
+    model = _s2_model("s2_vae", ["s2_vae.beta = 1.", "s2_vae.gamma_sup = 1.", "supervised_loss.loss_fn = @embed",
+                                 "embed.sigma = 1.", "annealer.anneal_fn = @fixed",
+                                 "labeller.labeller_fn = @bin_labeller"])
+    observations = np.zeros((4, 3, 2, 1))
+    good = np.array([[0, 4], [2, 0], [1, 1], [0, 3]], dtype=np.float32)  # factor sizes 3 and 5
+    model.set_labelled_data(observations, good, observations, good)
+    bad = np.array([[0, 4], [2, 5]], dtype=np.float32)
+    with pytest.raises(ConfigError, match=r"^supervised_loss.loss_fn = @embed indexes factor 1's 5 embeddings by its "
+                                          r"label, but labeller.labeller_fn = @bin_labeller gives it the label 5; "
+                                          r"the labels must be integers 0..4"):
+        model.set_labelled_data(observations[:2], bad, observations[:0], bad[:0])
+    gin.bind_parameter("supervised_loss.loss_fn", s2.supervised_regularizer_xent)  # labels / sizes: no index
+    model.set_labelled_data(observations[:2], bad, observations[:0], bad[:0])
+
+
+def test_embed_with_a_labeller_beyond_the_factor_sizes_stops_before_training(tmp_path):
+    model_dir = tmp_path / "model"
+    with pytest.raises(ConfigError, match=r"labeller.labeller_fn = @one_too_high_labeller gives it the label"):
+        train_semi_supervised_lib.train_with_gin(str(model_dir), gin_config_files=[TRAIN_GIN], gin_bindings=[
+            "supervised_loss.loss_fn = @embed", "embed.sigma = 1.", "labeller.labeller_fn = @one_too_high_labeller"])
+    assert not (model_dir / "checkpoints").exists()

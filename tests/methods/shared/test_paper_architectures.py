@@ -46,3 +46,18 @@ def test_selected_through_the_reference_gin_names():
         assert isinstance(architectures.make_decoder(4, [64, 64, 1]), paper.HigginsDecoder)
     finally:
         gin.clear_config()
+
+
+def test_pytorch_default_initialisation_within_the_block_only():
+    torch.manual_seed(0)
+    default = paper.higgins_decoder(num_latent=5, output_shape=[8, 8, 1])
+    torch.manual_seed(0)
+    with paper.pytorch_default_initialisation():
+        kept = paper.higgins_decoder(num_latent=5, output_shape=[8, 8, 1])
+    torch.manual_seed(0)
+    fresh = torch.nn.Linear(5, 1200)
+    assert torch.equal(kept.layers[0].weight, fresh.weight)
+    assert not torch.equal(default.layers[0].weight, fresh.weight)  # Kaiming-uniform outside the block
+    torch.manual_seed(0)
+    assert torch.equal(paper.higgins_decoder(num_latent=5, output_shape=[8, 8, 1]).layers[0].weight,
+                       default.layers[0].weight)
