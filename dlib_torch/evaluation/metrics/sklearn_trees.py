@@ -66,10 +66,10 @@ def grow(y, seed, max_depth, workspace, tree):
     w.rand_state[0] = seed
     w.sorted_by_feature[:] = w.presorted
     tree.node_count = _grow(w.x, w.x_by_feature, w.sorted_by_feature, w.copy_of, w.goes_left, w.partitioned, y,
-                            max_depth,
-                            w.samples, w.feature_values, w.features, w.constant_features, w.stack,
-                            w.stack_impurity, (w.sort_stack, w.tied), w.rand_state, tree.children_left, tree.children_right,
-                            tree.feature, tree.threshold, tree.impurity, tree.weighted_n_node_samples, tree.value)
+                            max_depth, w.samples, w.feature_values, w.features, w.constant_features, w.stack,
+                            w.stack_impurity, (w.sort_stack, w.tied), w.rand_state, tree.children_left,
+                            tree.children_right, tree.feature, tree.threshold, tree.impurity,
+                            tree.weighted_n_node_samples, tree.value)
     return tree
 
 

@@ -1,5 +1,6 @@
 """InfoMEC: analytic cases (identity, rotated, pruned latents), the paper's definitions computed here by hand, and
-the authors' own code on degenerate codes (a fixture): NaN where it gives NaN, and NaN through records and aggregation."""
+the authors' own code on degenerate codes (a fixture): NaN where it gives NaN, and NaN through records and
+aggregation."""
 import itertools
 import json
 import logging

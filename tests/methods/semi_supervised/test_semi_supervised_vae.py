@@ -1,7 +1,6 @@
 """Tests of dlib_torch/methods/semi_supervised/semi_supervised_vae.py: annealers, supervised losses, MINE and
 the S2 objectives on fixed tensors against the reference's formulas computed independently in numpy."""
 import math
-import os
 
 import gin
 import numpy as np
@@ -11,8 +10,6 @@ import torch
 from dlib_torch.methods.semi_supervised import semi_supervised_vae as s2
 from dlib_torch.methods.semi_supervised import train_semi_supervised_lib
 from dlib_torch.utils.errors import ConfigError
-
-TRAIN_GIN = os.path.join(os.path.dirname(__file__), "train_test.gin")
 
 CONFIG = ["encoder.num_latent = 4", "encoder.encoder_fn = @test_encoder", "decoder.decoder_fn = @test_decoder",
           "reconstruction_loss.loss_fn = @bernoulli_loss", "vae_optimizer.optimizer_fn = @AdamOptimizer",
@@ -239,8 +236,16 @@ def test_embed_refuses_labels_beyond_the_factor_sizes_in_one_line():
 
 
 def test_embed_with_a_labeller_beyond_the_factor_sizes_stops_before_training(tmp_path):
+    # train() itself, not train_with_gin: the unsupervised trainer's `model` may be registered in this process too.
+    gin.parse_config(["dataset.name = 'dummy_data'", "encoder.num_latent = 10", "encoder.encoder_fn = @test_encoder",
+                      "decoder.decoder_fn = @test_decoder", "reconstruction_loss.loss_fn = @bernoulli_loss",
+                      "vae_optimizer.optimizer_fn = @AdamOptimizer", "s2_vae.beta = 4.", "s2_vae.gamma_sup = 4.",
+                      "annealer.anneal_fn = @fixed", "annealer.iteration_threshold = 1",
+                      "supervised_loss.loss_fn = @embed", "embed.sigma = 1.",
+                      "labeller.labeller_fn = @one_too_high_labeller"])
     model_dir = tmp_path / "model"
     with pytest.raises(ConfigError, match=r"labeller.labeller_fn = @one_too_high_labeller gives it the label"):
-        train_semi_supervised_lib.train_with_gin(str(model_dir), gin_config_files=[TRAIN_GIN], gin_bindings=[
-            "supervised_loss.loss_fn = @embed", "embed.sigma = 1.", "labeller.labeller_fn = @one_too_high_labeller"])
+        train_semi_supervised_lib.train(str(model_dir), model=gin.get_configurable("s2_vae"), training_steps=2,
+                                        unsupervised_data_seed=0, supervised_data_seed=0, model_seed=0, batch_size=2,
+                                        num_labelled_samples=100, train_percentage=0.9)
     assert not (model_dir / "checkpoints").exists()
