@@ -14,6 +14,15 @@ from dlib_torch.data.ground_truth import dsprites_procedural  # noqa: E402
 from dlib_torch.data.ground_truth import ground_truth_data  # noqa: E402
 
 
+@pytest.fixture
+def clean_gin():
+    """gin's global config cleared before and after the test (modules: `pytestmark = usefixtures("clean_gin")`)."""
+    import gin
+    gin.clear_config()
+    yield
+    gin.clear_config()
+
+
 @pytest.fixture(autouse=True)
 def _isolated_data_root(tmp_path, monkeypatch):
     """Every test gets its own empty data root, so no test reads or writes real data by accident."""

@@ -6,7 +6,6 @@ import re
 import signal
 import threading
 
-import gin
 import numpy as np
 import pytest
 import torch
@@ -30,11 +29,7 @@ RUN = ["model.training_steps = 12", "model.eval_steps = 2", "model.batch_size = 
 CPU = torch.device("cpu")
 
 
-@pytest.fixture(autouse=True)
-def _clear_gin():
-    gin.clear_config()
-    yield
-    gin.clear_config()
+pytestmark = pytest.mark.usefixtures("clean_gin")
 
 
 def _parameters(model_dir):

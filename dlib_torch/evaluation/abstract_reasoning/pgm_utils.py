@@ -100,8 +100,27 @@ def _is_duplicate(candidate, already_sampled_alternatives):
 
 def sample_easy_alternative(design, matrix, already_sampled_alternatives, unique_alternatives=False):
     """A wrong answer: the last panel of a freshly designed and sampled PGM that breaks `matrix`'s rules."""
+    return _first_wrong_answer(lambda: design.resample_design().sample()[-1, -1, :], design, matrix,
+                               already_sampled_alternatives, unique_alternatives, "alternative solutions")
+
+
+def sample_hard_alternative(design, matrix, already_sampled_alternatives, unique_alternatives=False):
+    """A wrong answer: the correct answer modified (repeatedly, until it breaks a rule)."""
+    solution = [matrix[-1, -1]]  # each proposal modifies the previous one, as the reference's loop
+
+    def propose():
+        solution[0] = design.randomly_modify_solution(solution[0])
+        return solution[0]
+
+    return _first_wrong_answer(propose, design, matrix, already_sampled_alternatives, unique_alternatives,
+                               "hard alternative solutions")
+
+
+def _first_wrong_answer(propose, design, matrix, already_sampled_alternatives, unique_alternatives, what):
+    """The first of up to 100 proposals that breaks the rules of `matrix` (and, if `unique_alternatives`, is not
+    among those already sampled)."""
     for _ in range(100):
-        alternative = design.resample_design().sample()[-1, -1, :]
+        alternative = propose()
         completed = np.copy(matrix)
         completed[-1, -1, :] = alternative
         if design.is_consistent(completed):
@@ -109,22 +128,7 @@ def sample_easy_alternative(design, matrix, already_sampled_alternatives, unique
         if unique_alternatives and _is_duplicate(alternative, already_sampled_alternatives):
             continue
         return alternative
-    raise ValueError("Could not sample alternative solutions.")
-
-
-def sample_hard_alternative(design, matrix, already_sampled_alternatives, unique_alternatives=False):
-    """A wrong answer: the correct answer modified (repeatedly, until it breaks a rule)."""
-    solution_so_far = matrix[-1, -1]
-    for _ in range(100):
-        solution_so_far = design.randomly_modify_solution(solution_so_far)
-        completed = np.copy(matrix)
-        completed[-1, -1, :] = solution_so_far
-        if design.is_consistent(completed):
-            continue
-        if unique_alternatives and _is_duplicate(solution_so_far, already_sampled_alternatives):
-            continue
-        return solution_so_far
-    raise ValueError("Could not sample hard alternative solutions.")
+    raise ValueError("Could not sample {}.".format(what))
 
 
 class Relation:

@@ -13,16 +13,13 @@ from dlib_torch.utils import progress
 
 
 @gin.configurable("beta_vae_sklearn",
-                  denylist=["ground_truth_data", "representation_function", "random_state", "artifact_dir"])
+                  denylist=utils.METRIC_ARGUMENTS)
 def compute_beta_vae_sklearn(ground_truth_data, representation_function, random_state, artifact_dir=None,
                              batch_size=gin.REQUIRED, num_train=gin.REQUIRED, num_eval=gin.REQUIRED):
     """Computes the BetaVAE score.
 
     Args:
-      ground_truth_data: GroundTruthData to be sampled from.
-      representation_function: maps a batch of observations to codes [batch, num_codes].
-      random_state: numpy RandomState used for all sampling (and, as in the reference, the classifier).
-      artifact_dir: unused.
+      (the metric interface's arguments: see evaluation/metrics/__init__.py)
       batch_size: number of observation pairs averaged into one training point.
       num_train: number of training points.
       num_eval: number of evaluation points.

@@ -36,10 +36,7 @@ def compute_composition_reconstruction(ground_truth_data, representation_functio
     """Computes composition scores on training and on held-out triplets of a Composer's split.
 
     Args:
-      ground_truth_data: the data set the model was trained on (without the split).
-      representation_function: unused (the model's own composer is used, with the codes' means).
-      random_state: numpy RandomState for the triplets (and any rendering noise).
-      artifact_dir: unused.
+      (the metric interface's arguments: see evaluation/metrics/__init__.py)
       model_dir: the trained Composer's directory (dtl_evaluate passes it).
       num_triplets: triplets scored per side.
       held_out_commands: where held-out triplets take their command image: 'train' (the training side, as the

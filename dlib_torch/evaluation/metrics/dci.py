@@ -20,17 +20,14 @@ from dlib_torch.evaluation.metrics import utils
 PAPER_LASSO_ALPHA = 0.02
 
 
-@gin.configurable("dci", denylist=["ground_truth_data", "representation_function", "random_state", "artifact_dir"])
+@gin.configurable("dci", denylist=utils.METRIC_ARGUMENTS)
 def compute_dci(ground_truth_data, representation_function, random_state, artifact_dir=None,
                 num_train=gin.REQUIRED, num_test=gin.REQUIRED, batch_size=16, paper_variant=False,
                 lasso_alpha=PAPER_LASSO_ALPHA):
     """Computes the DCI scores.
 
     Args:
-      ground_truth_data: GroundTruthData to be sampled from.
-      representation_function: maps a batch of observations to codes [batch, num_codes].
-      random_state: numpy RandomState used for sampling; the trees' seeds derive from it.
-      artifact_dir: unused.
+      (the metric interface's arguments: see evaluation/metrics/__init__.py)
       num_train: points the classifiers are trained on.
       num_test: points the test accuracy is measured on.
       batch_size: batch size of the sampling.
@@ -127,11 +124,15 @@ def disentanglement_per_code(importance_matrix):
 
 def disentanglement(importance_matrix):
     """Disentanglement: per-code scores weighted by each code's share of the total importance."""
-    per_code = disentanglement_per_code(importance_matrix)
+    return _weighted(disentanglement_per_code(importance_matrix), importance_matrix, axis=1)
+
+
+def _weighted(scores, importance_matrix, axis):
+    """`scores` (per code: axis 1, per factor: axis 0) weighted by each one's share of the total importance
+    (equal shares when every importance is 0)."""
     if importance_matrix.sum() == 0.:
         importance_matrix = np.ones_like(importance_matrix)
-    code_importance = importance_matrix.sum(axis=1) / importance_matrix.sum()
-    return float(np.sum(per_code * code_importance))
+    return float(np.sum(scores * importance_matrix.sum(axis=axis) / importance_matrix.sum()))
 
 
 def completeness_per_factor(importance_matrix):
@@ -141,8 +142,4 @@ def completeness_per_factor(importance_matrix):
 
 def completeness(importance_matrix):
     """Completeness: per-factor scores weighted by each factor's share of the total importance."""
-    per_factor = completeness_per_factor(importance_matrix)
-    if importance_matrix.sum() == 0.:
-        importance_matrix = np.ones_like(importance_matrix)
-    factor_importance = importance_matrix.sum(axis=0) / importance_matrix.sum()
-    return float(np.sum(per_factor * factor_importance))
+    return _weighted(completeness_per_factor(importance_matrix), importance_matrix, axis=0)

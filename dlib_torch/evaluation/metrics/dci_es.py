@@ -33,17 +33,14 @@ DEFAULT_CAPACITIES = (1, 2, 4, 8, 16)
 BASELINES = ("chance", "majority")
 
 
-@gin.configurable("dci_es", denylist=["ground_truth_data", "representation_function", "random_state", "artifact_dir"])
+@gin.configurable("dci_es", denylist=utils.METRIC_ARGUMENTS)
 def compute_dci_es(ground_truth_data, representation_function, random_state, artifact_dir=None,
                    num_train=gin.REQUIRED, num_test=gin.REQUIRED, batch_size=16, capacities=DEFAULT_CAPACITIES,
                    num_trees=100, continuous_factors=False, baseline="chance"):
     """Computes DCI-ES with random-forest probes of increasing depth.
 
     Args:
-      ground_truth_data: GroundTruthData to be sampled from.
-      representation_function: maps a batch of observations to codes [batch, num_codes].
-      random_state: numpy RandomState used for sampling; the probes' seeds derive from it.
-      artifact_dir: unused.
+      (the metric interface's arguments: see evaluation/metrics/__init__.py)
       num_train: points the probes are trained on.
       num_test: points their losses are measured on.
       batch_size: batch size of the sampling.

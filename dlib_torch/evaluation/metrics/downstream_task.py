@@ -11,16 +11,13 @@ from dlib_torch.evaluation.metrics import utils
 
 
 @gin.configurable("downstream_task",
-                  denylist=["ground_truth_data", "representation_function", "random_state", "artifact_dir"])
+                  denylist=utils.METRIC_ARGUMENTS)
 def compute_downstream_task(ground_truth_data, representation_function, random_state, artifact_dir=None,
                             num_train=gin.REQUIRED, num_test=gin.REQUIRED, batch_size=16):
     """Computes the downstream accuracies.
 
     Args:
-      ground_truth_data: GroundTruthData to be sampled from.
-      representation_function: maps a batch of observations to codes [batch, num_codes].
-      random_state: numpy RandomState used for sampling; the classifiers' seeds derive from it.
-      artifact_dir: unused.
+      (the metric interface's arguments: see evaluation/metrics/__init__.py)
       num_train: list of train sizes; each gets fresh train and test sets.
       num_test: number of test points.
       batch_size: batch size of the sampling.

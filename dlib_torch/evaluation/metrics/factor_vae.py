@@ -13,17 +13,14 @@ from dlib_torch.utils import progress
 
 
 @gin.configurable("factor_vae_score",
-                  denylist=["ground_truth_data", "representation_function", "random_state", "artifact_dir"])
+                  denylist=utils.METRIC_ARGUMENTS)
 def compute_factor_vae(ground_truth_data, representation_function, random_state, artifact_dir=None,
                        batch_size=gin.REQUIRED, num_train=gin.REQUIRED, num_eval=gin.REQUIRED,
                        num_variance_estimate=gin.REQUIRED, fix_num_active_dims=False):
     """Computes the FactorVAE score.
 
     Args:
-      ground_truth_data: GroundTruthData to be sampled from.
-      representation_function: maps a batch of observations to codes [batch, num_codes].
-      random_state: numpy RandomState used for all sampling.
-      artifact_dir: unused.
+      (the metric interface's arguments: see evaluation/metrics/__init__.py)
       batch_size: observations per vote (all sharing the value of one factor).
       num_train: number of votes that train the majority-vote classifier.
       num_eval: number of votes that evaluate it.

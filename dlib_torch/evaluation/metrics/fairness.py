@@ -20,10 +20,7 @@ def compute_fairness(ground_truth_data, representation_function, random_state, a
     """Computes the unfairness scores.
 
     Args:
-      ground_truth_data: GroundTruthData to be sampled from.
-      representation_function: maps a batch of observations to codes [batch, num_codes].
-      random_state: numpy RandomState used for sampling; the classifiers' seeds derive from it.
-      artifact_dir: unused.
+      (the metric interface's arguments: see evaluation/metrics/__init__.py)
       num_train: points the classifiers (gin's `predictor.predictor_fn`) are trained on.
       num_test_points_per_class: factor rows sampled per (target, sensitive) pair, each rendered once per
         value of the sensitive factor.
@@ -123,20 +120,19 @@ def compute_scores_dict(metric, prefix):
         for j in range(metric.shape[1]):
             if i != j:
                 result["{}:pred{}:sens{}".format(prefix, i, j)] = metric[i, j]
-    rows_means, rows_maxs = [], []
-    for i in range(metric.shape[0]):
-        relevant_scores = [metric[i, j] for j in range(metric.shape[1]) if i != j]
-        rows_means.append(np.mean(relevant_scores))
-        rows_maxs.append(np.amax(relevant_scores))
-        result["{}:pred{}:mean_sens".format(prefix, i)] = rows_means[-1]
-        result["{}:pred{}:max_sens".format(prefix, i)] = rows_maxs[-1]
-    column_means, column_maxs = [], []
-    for j in range(metric.shape[1]):
-        relevant_scores = [metric[i, j] for i in range(metric.shape[0]) if i != j]
-        column_means.append(np.mean(relevant_scores))
-        column_maxs.append(np.amax(relevant_scores))
-        result["{}:sens{}:mean_pred".format(prefix, j)] = column_means[-1]
-        result["{}:sens{}:max_pred".format(prefix, j)] = column_maxs[-1]
+    # Per predicted factor (rows, over sensitive factors) and per sensitive factor (columns, over predicted ones):
+    # the mean and the max of the off-diagonal scores.
+    per = {}
+    for matrix, name, other in ((metric, "pred", "sens"), (metric.T, "sens", "pred")):
+        means, maxs = per[name] = [], []
+        for i in range(matrix.shape[0]):
+            relevant_scores = [matrix[i, j] for j in range(matrix.shape[1]) if i != j]
+            means.append(np.mean(relevant_scores))
+            maxs.append(np.amax(relevant_scores))
+            result["{}:{}{}:mean_{}".format(prefix, name, i, other)] = means[-1]
+            result["{}:{}{}:max_{}".format(prefix, name, i, other)] = maxs[-1]
+    rows_means, rows_maxs = per["pred"]
+    column_means, column_maxs = per["sens"]
     result["{}:mean_sens:mean_pred".format(prefix)] = np.mean(column_means)
     result["{}:mean_sens:max_pred".format(prefix)] = np.mean(column_maxs)
     result["{}:max_sens:mean_pred".format(prefix)] = np.amax(column_means)

@@ -43,10 +43,7 @@ def compute_held_out_reconstruction(ground_truth_data, representation_function, 
     """Computes reconstruction scores on the training and on the held-out combinations of a model's split.
 
     Args:
-      ground_truth_data: the data set the model was trained on (without the split).
-      representation_function: unused (the model's own encoder and decoder are used, with z = mean).
-      random_state: numpy RandomState for the samples of combinations (and any rendering noise).
-      artifact_dir: unused.
+      (the metric interface's arguments: see evaluation/metrics/__init__.py)
       model_dir: the trained model's directory (dtl_evaluate passes it): exported modules and train.gin.
       num_samples: combinations scored per side, drawn without replacement; None scores every combination.
       batch_size: images per forward pass.

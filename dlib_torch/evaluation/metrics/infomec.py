@@ -33,16 +33,13 @@ KNN_NEIGHBORS = 10
 ACTIVE_RANGE_FRACTION = 1. / 20.
 
 
-@gin.configurable("infomec", denylist=["ground_truth_data", "representation_function", "random_state", "artifact_dir"])
+@gin.configurable("infomec", denylist=utils.METRIC_ARGUMENTS)
 def compute_infomec(ground_truth_data, representation_function, random_state, artifact_dir=None,
                     num_train=gin.REQUIRED, batch_size=16, discrete_latents=False):
     """Computes InfoM, InfoE and InfoC on `num_train` sampled points.
 
     Args:
-      ground_truth_data: GroundTruthData to be sampled from.
-      representation_function: maps a batch of observations to codes [batch, num_codes].
-      random_state: numpy RandomState used for sampling; the estimators' seeds derive from it.
-      artifact_dir: unused.
+      (the metric interface's arguments: see evaluation/metrics/__init__.py)
       num_train: number of points.
       batch_size: batch size of the sampling.
       discrete_latents: the codes take discrete values (e.g. a quantized latent), counted instead of estimated.

@@ -10,16 +10,13 @@ import numpy as np
 from dlib_torch.evaluation.metrics import utils
 
 
-@gin.configurable("irs", denylist=["ground_truth_data", "representation_function", "random_state", "artifact_dir"])
+@gin.configurable("irs", denylist=utils.METRIC_ARGUMENTS)
 def compute_irs(ground_truth_data, representation_function, random_state, artifact_dir=None, diff_quantile=0.99,
                 num_train=gin.REQUIRED, batch_size=gin.REQUIRED, fix_num_active_dims=False):
     """Computes the IRS on `num_train` sampled points; factors are discretized by gin's `discretizer`.
 
     Args:
-      ground_truth_data: GroundTruthData to be sampled from.
-      representation_function: maps a batch of observations to codes [batch, num_codes].
-      random_state: numpy RandomState used for sampling.
-      artifact_dir: unused.
+      (the metric interface's arguments: see evaluation/metrics/__init__.py)
       diff_quantile: quantile of the deviations taken as their maximum (1.0 for the paper's version).
       num_train: number of points.
       batch_size: batch size of the sampling.

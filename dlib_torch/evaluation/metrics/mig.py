@@ -10,16 +10,13 @@ import numpy as np
 from dlib_torch.evaluation.metrics import utils
 
 
-@gin.configurable("mig", denylist=["ground_truth_data", "representation_function", "random_state", "artifact_dir"])
+@gin.configurable("mig", denylist=utils.METRIC_ARGUMENTS)
 def compute_mig(ground_truth_data, representation_function, random_state, artifact_dir=None,
                 num_train=gin.REQUIRED, batch_size=16):
     """Computes the MIG on `num_train` sampled points, with codes discretized by gin's `discretizer`.
 
     Args:
-      ground_truth_data: GroundTruthData to be sampled from.
-      representation_function: maps a batch of observations to codes [batch, num_codes].
-      random_state: numpy RandomState used for sampling.
-      artifact_dir: unused.
+      (the metric interface's arguments: see evaluation/metrics/__init__.py)
       num_train: number of points.
       batch_size: batch size of the sampling.
 

@@ -14,16 +14,13 @@ from dlib_torch.evaluation.metrics import utils
 
 
 @gin.configurable("modularity_explicitness",
-                  denylist=["ground_truth_data", "representation_function", "random_state", "artifact_dir"])
+                  denylist=utils.METRIC_ARGUMENTS)
 def compute_modularity_explicitness(ground_truth_data, representation_function, random_state, artifact_dir=None,
                                     num_train=gin.REQUIRED, num_test=gin.REQUIRED, batch_size=16):
     """Computes modularity and explicitness; codes are discretized by gin's `discretizer` for the modularity.
 
     Args:
-      ground_truth_data: GroundTruthData to be sampled from.
-      representation_function: maps a batch of observations to codes [batch, num_codes].
-      random_state: numpy RandomState used for sampling; the classifiers' seeds derive from it.
-      artifact_dir: unused.
+      (the metric interface's arguments: see evaluation/metrics/__init__.py)
       num_train: points for the mutual information and the classifiers' training.
       num_test: points for the classifiers' test ROC-AUC.
       batch_size: batch size of the sampling.

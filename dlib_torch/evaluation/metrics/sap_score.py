@@ -12,16 +12,13 @@ from dlib_torch.evaluation.metrics import utils
 
 
 @gin.configurable("sap_score",
-                  denylist=["ground_truth_data", "representation_function", "random_state", "artifact_dir"])
+                  denylist=utils.METRIC_ARGUMENTS)
 def compute_sap(ground_truth_data, representation_function, random_state, artifact_dir=None,
                 num_train=gin.REQUIRED, num_test=gin.REQUIRED, batch_size=16, continuous_factors=gin.REQUIRED):
     """Computes the SAP score.
 
     Args:
-      ground_truth_data: GroundTruthData to be sampled from.
-      representation_function: maps a batch of observations to codes [batch, num_codes].
-      random_state: numpy RandomState used for sampling; the classifiers' seeds derive from it.
-      artifact_dir: unused.
+      (the metric interface's arguments: see evaluation/metrics/__init__.py)
       num_train: points the score matrix is fitted on.
       num_test: points the (discrete) classifiers are scored on.
       batch_size: batch size of the sampling.

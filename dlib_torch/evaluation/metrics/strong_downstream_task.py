@@ -13,17 +13,14 @@ from dlib_torch.evaluation.metrics import utils
 
 
 @gin.configurable("strong_downstream_task",
-                  denylist=["ground_truth_data", "representation_function", "random_state", "artifact_dir"])
+                  denylist=utils.METRIC_ARGUMENTS)
 def compute_strong_downstream_task(ground_truth_data, representation_function, random_state, artifact_dir=None,
                                    num_train=gin.REQUIRED, num_test=gin.REQUIRED, n_experiment=gin.REQUIRED,
                                    fix_global_random_state=False):
     """Computes the strong downstream accuracies.
 
     Args:
-      ground_truth_data: GroundTruthData to be sampled from.
-      representation_function: maps a batch of observations to codes [batch, num_codes].
-      random_state: numpy RandomState used for sampling; the classifiers' seeds derive from it.
-      artifact_dir: unused.
+      (the metric interface's arguments: see evaluation/metrics/__init__.py)
       num_train: list of train sizes.
       num_test: number of test points.
       n_experiment: interventions per target factor.

@@ -24,17 +24,13 @@ from dlib_torch.utils import gin_utils
 
 
 @gin.configurable("unified_scores",
-                  denylist=["ground_truth_data", "representation_function", "random_state", "artifact_dir"])
+                  denylist=utils.METRIC_ARGUMENTS)
 def compute_unified_scores(ground_truth_data, representation_function, random_state, artifact_dir=None,
                            num_train=gin.REQUIRED, num_test=gin.REQUIRED, matrix_fns=gin.REQUIRED, batch_size=16):
     """Computes the unified disentanglement scores.
 
     Args:
-      ground_truth_data: GroundTruthData to be sampled from.
-      representation_function: maps a batch of observations to codes [batch, num_codes].
-      random_state: numpy RandomState used for sampling.
-      artifact_dir: where the matrices' pictures go, drawn by the evaluation stage (None: no pictures, no merge
-        keys).
+      (the metric interface's arguments: see evaluation/metrics/__init__.py)
       num_train: points the matrices are computed on.
       num_test: points the accuracy matrices are tested on.
       matrix_fns: e.g. [@importance_gbt_matrix, @mutual_information_matrix, @accuracy_svm_matrix].
@@ -158,9 +154,15 @@ def aggregation_mig(m, ys_train):
 def aggregation_sap(matrix, ys):
     """SAP, overall and per factor."""
     del ys
-    score = {"sap": sap_score.compute_avg_diff_top_two(matrix)}
-    for i, value in enumerate(sap_compute_diff_top_two(matrix)):
-        score["sap.factor_{}".format(i)] = value
+    return _overall_and_each("sap", sap_score.compute_avg_diff_top_two(matrix), "factor",
+                             sap_compute_diff_top_two(matrix))
+
+
+def _overall_and_each(name, overall, item, values):
+    """{name: overall, name.<item>_<i>: value} of a score and its per-factor (or per-code) values."""
+    score = {name: overall}
+    for i, value in enumerate(values):
+        score["{}.{}_{}".format(name, item, i)] = value
     return score
 
 
@@ -173,10 +175,8 @@ def sap_compute_diff_top_two(matrix):
 def aggregation_modularity(matrix, ys):
     """Modularity, overall and per code."""
     del ys
-    score = {"modularity": modularity_explicitness.modularity(matrix)}
-    for i, value in enumerate(compute_modularity_per_code(matrix)):
-        score["modularity.code_{}".format(i)] = value
-    return score
+    return _overall_and_each("modularity", modularity_explicitness.modularity(matrix), "code",
+                             compute_modularity_per_code(matrix))
 
 
 def compute_modularity_per_code(mutual_information):

@@ -11,16 +11,13 @@ from dlib_torch.evaluation.metrics import utils
 
 
 @gin.configurable("unsupervised_metrics",
-                  denylist=["ground_truth_data", "representation_function", "random_state", "artifact_dir"])
+                  denylist=utils.METRIC_ARGUMENTS)
 def unsupervised_metrics(ground_truth_data, representation_function, random_state, artifact_dir=None,
                          num_train=gin.REQUIRED, batch_size=16):
     """Computes the unsupervised scores on `num_train` sampled codes (discretized by gin's `discretizer`).
 
     Args:
-      ground_truth_data: GroundTruthData to be sampled from.
-      representation_function: maps a batch of observations to codes [batch, num_codes].
-      random_state: numpy RandomState used for sampling.
-      artifact_dir: unused.
+      (the metric interface's arguments: see evaluation/metrics/__init__.py)
       num_train: number of points.
       batch_size: batch size of the sampling.
 

@@ -26,6 +26,9 @@ from dlib_torch.utils.errors import ConfigError
 # Observations are handed to the representation function in calls of at most about this many bytes.
 MAX_ENCODE_BYTES = 128 * 2**20
 
+# Not configurable by gin: the metric interface's arguments (see __init__.py), which the evaluation stage passes.
+METRIC_ARGUMENTS = ["ground_truth_data", "representation_function", "random_state", "artifact_dir"]
+
 
 def encode_batches(observation_batches, representation_function, max_bytes=MAX_ENCODE_BYTES):
     """Yields `representation_function(batch)` for each batch of an iterable, in order.

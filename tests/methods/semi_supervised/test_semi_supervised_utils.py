@@ -8,11 +8,7 @@ from dlib_torch.methods.semi_supervised import semi_supervised_utils as utils
 from dlib_torch.utils.errors import ConfigError
 
 
-@pytest.fixture(autouse=True)
-def _clear_gin():
-    gin.clear_config()
-    yield
-    gin.clear_config()
+pytestmark = pytest.mark.usefixtures("clean_gin")
 
 
 def _data():

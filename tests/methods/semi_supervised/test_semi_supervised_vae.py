@@ -16,11 +16,7 @@ CONFIG = ["encoder.num_latent = 4", "encoder.encoder_fn = @test_encoder", "decod
           "annealer.iteration_threshold = 10"]
 
 
-@pytest.fixture(autouse=True)
-def _clear_gin():
-    gin.clear_config()
-    yield
-    gin.clear_config()
+pytestmark = pytest.mark.usefixtures("clean_gin")
 
 
 def _t(array):

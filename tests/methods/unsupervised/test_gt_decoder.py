@@ -14,11 +14,7 @@ from dlib_torch.methods.unsupervised import vae
 DSPRITES_SIZES = [3, 6, 40, 32, 32]
 
 
-@pytest.fixture(autouse=True)
-def _clean_gin():
-    gin.clear_config()
-    yield
-    gin.clear_config()
+pytestmark = pytest.mark.usefixtures("clean_gin")
 
 
 def _linears(module):

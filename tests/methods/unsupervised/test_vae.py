@@ -9,11 +9,7 @@ import torch
 from dlib_torch.methods.unsupervised import vae
 
 
-@pytest.fixture(autouse=True)
-def _clear_gin():
-    gin.clear_config()
-    yield
-    gin.clear_config()
+pytestmark = pytest.mark.usefixtures("clean_gin")
 
 
 def _t(array):

@@ -8,11 +8,7 @@ from dlib_torch.data.ground_truth import named_data
 from dlib_torch.methods.weak import weak_pairs
 
 
-@pytest.fixture(autouse=True)
-def _clear_gin():
-    gin.clear_config()
-    yield
-    gin.clear_config()
+pytestmark = pytest.mark.usefixtures("clean_gin")
 
 
 def _data():

@@ -11,11 +11,7 @@ CONFIG = ["encoder.num_latent = 4", "encoder.encoder_fn = @test_encoder", "decod
           "reconstruction_loss.loss_fn = @bernoulli_loss", "vae_optimizer.optimizer_fn = @AdamOptimizer"]
 
 
-@pytest.fixture(autouse=True)
-def _clear_gin():
-    gin.clear_config()
-    yield
-    gin.clear_config()
+pytestmark = pytest.mark.usefixtures("clean_gin")
 
 
 def _t(array):
