@@ -66,6 +66,7 @@ def run_main(main, name):
     `--wait_for_lock` is defined here for every command.
     """
     start = time.monotonic()
+    _preemption_raises()
     allocator.keep_freed_memory()
     if "wait_for_lock" not in FLAGS:
         flags.DEFINE_boolean("wait_for_lock", False, "Wait for another run that holds the output directory's lock, "
@@ -80,6 +81,7 @@ def run_main(main, name):
             _preemption_raises()
             output_dirs.set_wait_for_lock(FLAGS.wait_for_lock)
             summary = main(argv)
+            _finished()
             if not isinstance(summary, str):
                 return summary  # absl's meaning: an exit status (None: 0)
             print("{}: {} ({})".format(name, summary, format_duration(time.monotonic() - start)), flush=True)
@@ -98,12 +100,21 @@ def run_main(main, name):
 
 
 def _preemption_raises():
-    """SIGTERM/SIGUSR1 raise Preempted (the main thread only; training installs its own handlers inside)."""
+    """SIGTERM/SIGUSR1 raise Preempted and Ctrl-C KeyboardInterrupt (the main thread only; training installs its
+    own handlers inside, which checkpoint first)."""
     def handler(signum, frame):
         del frame
         raise Preempted("received {}; rerun the same command to continue".format(signal.Signals(signum).name))
     for signum in PREEMPTION_SIGNALS:
         signal.signal(signum, handler)
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:  # a background job's ignored Ctrl-C stays ignored
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def _finished():
+    """The work is done and recorded: a signal from now on (while the process exits) is ignored, not a failure."""
+    for signum in PREEMPTION_SIGNALS + (signal.SIGINT,):
+        signal.signal(signum, signal.SIG_IGN)
 
 
 class _failures_as_exit_statuses:  # pylint: disable=invalid-name
@@ -118,6 +129,8 @@ class _failures_as_exit_statuses:  # pylint: disable=invalid-name
     def __exit__(self, exc_type, error, traceback):
         if exc_type is None or issubclass(exc_type, SystemExit):
             return False
+        error = _cause(error)
+        exc_type = type(error)
         if issubclass(exc_type, output_dirs.OutputDirectoryLocked):
             self._exit("busy", error, output_dirs.OutputDirectoryLocked.EXIT_CODE)
         if issubclass(exc_type, Preempted):
@@ -139,6 +152,24 @@ class _failures_as_exit_statuses:  # pylint: disable=invalid-name
             sys.stderr.flush()
         finally:
             sys.exit(status)
+
+
+def _cause(error):
+    """The error that decides the exit status: gin re-raises an error of a configurable as a copy without its
+    `errno` (the original is its context), and an import interrupted by Ctrl-C or a signal raises an ImportError
+    whose context is the interruption."""
+    seen = set()
+    while id(error) not in seen:
+        seen.add(id(error))
+        context = error.__context__ or error.__cause__
+        if context is None:
+            return error
+        if isinstance(context, (KeyboardInterrupt, Preempted, output_dirs.OutputDirectoryLocked)) or (
+                isinstance(error, OSError) and error.errno is None and isinstance(context, OSError)):
+            error = context
+            continue
+        return error
+    return error
 
 
 def os_error_message(error):

@@ -14,6 +14,7 @@ import os
 import posixpath
 import re
 import stat
+import unicodedata
 import zipfile
 
 from dlib_torch.importer import tf_bundle
@@ -41,6 +42,7 @@ class Archive:
         else:
             raise UserError("{} does not exist; pass a disentanglement_lib model ZIP or the directory it unpacks "
                             "to".format(source))
+        _refuse_clashes(names, source)
         members, names = names, sorted(names)
         roots = _roots(names, TRAIN_GIN)
         if not roots:  # a model directory itself, as dlib_train (or the weak/semi-supervised trainers) wrote it
@@ -187,6 +189,28 @@ def _zip_members(archive, source):
                         "less (at most {:,} bytes, {} times), so nothing was imported".format(
                             source, expanded, expanded / archive_size, MAX_EXPANDED_BYTES, MAX_EXPANSION_RATIO))
     return names
+
+
+def _refuse_clashes(names, source):
+    """Refuses (one line) member names that are the tool's own (`.dtl_*`), that collide once case and Unicode form
+    are folded (one file would replace the other on a case-insensitive or normalising file system), or a file
+    that is also a folder of another member."""
+    folded = {}
+    for name in names:
+        parts = name.split("/")
+        if any(part.startswith(".dtl_") for part in parts):
+            raise UserError("{}: member {!r} has a name dlib_torch keeps for its own files (.dtl_*); nothing was "
+                            "imported".format(source, name))
+        key = unicodedata.normalize("NFC", name).casefold()
+        if key in folded:
+            raise UserError("{}: members {!r} and {!r} name the same path on some file systems (case or Unicode "
+                            "form); nothing was imported".format(source, folded[key], name))
+        folded[key] = name
+    folders = {"/".join(name.split("/")[:i]) for name in names for i in range(1, name.count("/") + 1)}
+    for name in names:
+        if name in folders:
+            raise UserError("{}: member {!r} is both a file and a folder of other members; nothing was "
+                            "imported".format(source, name))
 
 
 def _checked_name(name, source):

@@ -44,6 +44,9 @@ def aggregate_results_to_json(result_file_pattern, output_path, num_processes=No
     Returns:
       Summary(num_records, num_skipped, skipped_paths): skipped_paths holds the first few skipped files.
     """
+    if output_path.endswith(("/", os.sep)) or os.path.isdir(output_path):
+        raise UserError("--output_path={} is a directory; name the JSON file to write, e.g. {}".format(
+            output_path, os.path.join(output_path, "results.json")))
     paths = _matching(result_file_pattern)
     directory = os.path.dirname(os.path.abspath(output_path))
     with output_dirs.owned_files(directory, overwrite, inputs=paths) as owned:

@@ -63,7 +63,6 @@ class Manifest:
         except (OSError, UnicodeDecodeError) as e:
             raise _damaged(path, getattr(e, "strerror", None) or str(e)) from None
         header, entries = None, {}
-        last = max((i for i, line in enumerate(lines) if line.strip()), default=-1)
         for number, line in enumerate(lines):
             if not line.strip():
                 continue
@@ -72,15 +71,17 @@ class Manifest:
                 if not isinstance(event, dict):
                     raise ValueError("not an object")
             except (ValueError, RecursionError):
-                if number == last:
-                    continue  # a line torn by a killed process: that write never completed
-                raise _damaged(path, "line {} is not a manifest event".format(number + 1)) from None
+                # A line torn by a killed process or a full disk: its event is lost, so its file counts as the
+                # user's (kept), never the reverse.
+                continue
             if "header" in event and isinstance(event["header"], dict):
                 header = event["header"]
                 continue
             relative = _event_path(event)
-            if relative is None or not _is_inside(relative):
-                raise _damaged(path, "line {} names no path inside the directory".format(number + 1))
+            temp = event.get("temp", relative) if "writing" in event else relative
+            if relative is None or not _is_inside(relative) or not isinstance(temp, str) or not _is_inside(temp) \
+                    or ("writing" in event and not _is_temporary_of(temp, relative)):
+                raise _damaged(path, "line {} names a path outside the directory or not its own".format(number + 1))
             if "removed" in event:
                 entries.pop(relative, None)
             else:
@@ -111,11 +112,21 @@ class Manifest:
     def full(self, relative):
         return os.path.join(self.directory, *relative.split("/"))
 
+    def _through_link(self, relative):
+        """Whether a folder on the way to `relative` is a symbolic link (or not a folder): what lies there is not
+        where the command wrote it, so it is never removed or replaced as the command's."""
+        root = os.path.realpath(self.directory)
+        parent = os.path.realpath(os.path.dirname(self.full(relative)))
+        expected = os.path.normpath(os.path.join(root, *relative.split("/")[:-1]))
+        return parent != expected
+
     # --- what is whose -------------------------------------------------------------------------------------
 
     def state(self, relative):
         """'absent', 'own' (the command's, unchanged), 'changed' (the command's, edited since) or 'foreign'."""
         path = self.full(relative)
+        if self._through_link(relative):
+            return "changed" if relative in self.entries else "foreign"
         if not os.path.lexists(path):
             return "absent"
         event = self.entries.get(relative)
@@ -174,7 +185,7 @@ class Manifest:
         """Lists and creates the temporary file `path` is written through; returns its path."""
         directory = os.path.dirname(os.path.abspath(path))
         self.makedirs(directory)
-        temp = os.path.join(directory, "{}{}.{}".format(TEMP_PREFIX, os.path.basename(path), os.urandom(4).hex()))
+        temp = os.path.join(directory, "{}{}.{}".format(TEMP_PREFIX, os.path.basename(path)[:200], os.urandom(4).hex()))
         self._append({"writing": self.relative(path), "temp": self.relative(temp)})
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         os.close(fd)
@@ -200,7 +211,7 @@ class Manifest:
             if "writing" not in event:
                 continue
             temp = self.full(event["temp"])
-            if os.path.lexists(temp):  # never renamed: the target is as before
+            if os.path.lexists(temp) and not self._through_link(event["temp"]):  # never renamed: target as before
                 _unlink(temp)
                 self._append({"removed": relative} if not os.path.lexists(self.full(relative)) else
                              {"log": relative})
@@ -236,11 +247,15 @@ class Manifest:
         return kept
 
     def compact(self):
-        """Rewrites the manifest with one line per entry (after a completed step)."""
+        """Rewrites the manifest with one line per entry (after a completed step); without space for that, the
+        appended manifest, which says the same, stays."""
         fresh = Manifest.load(self.directory)  # the file, with what other processes appended
         if fresh is not None:
             self.entries = fresh.entries
-        self._rewrite()
+        try:
+            self._rewrite()
+        except OSError:
+            _unlink_quietly(os.path.join(self.directory, _COMPACT_TEMP))
 
     # --- the file itself -----------------------------------------------------------------------------------
 
@@ -251,8 +266,11 @@ class Manifest:
         else:
             self.entries[relative] = event
         line = json.dumps(event, sort_keys=True) + "\n"
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o666)
         try:
+            size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n":
+                line = "\n" + line  # after a torn line (a full disk): the event stands on its own line
             _write_all(fd, line.encode("utf-8"))
         finally:
             os.close(fd)
@@ -261,7 +279,9 @@ class Manifest:
         lines = [json.dumps({"header": self.header}, sort_keys=True)]
         lines += [json.dumps(self.entries[r], sort_keys=True) for r in sorted(self.entries)]
         temp = os.path.join(self.directory, _COMPACT_TEMP)
-        with open(temp, "w", encoding="utf-8") as f:
+        _unlink_quietly(temp)  # the tool's own name: a leftover (or anything else there) is replaced, never followed
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o666)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write("\n".join(lines) + "\n")
         os.replace(temp, self.path)
 
@@ -278,6 +298,12 @@ def _is_inside(relative):
     return bool(relative) and not relative.startswith("/") and ".." not in parts and "" not in parts
 
 
+def _is_temporary_of(temp, relative):
+    """Whether `temp` is a temporary file of the tool's beside `relative`."""
+    return temp.rsplit("/", 1)[:-1] == relative.rsplit("/", 1)[:-1] and \
+        temp.rsplit("/", 1)[-1].startswith(TEMP_PREFIX)
+
+
 def _damaged(path, reason):
     return UserError("the manifest {} is damaged ({}); nothing was deleted: restore it, or move the directory "
                      "away and run the command again".format(path, reason))
@@ -287,6 +313,16 @@ def _unlink(path):
     try:
         os.unlink(path)
     except FileNotFoundError:
+        pass
+    except OSError as e:
+        raise UserError("cannot remove {} ({}), a file this step wrote before; fix the folder's permissions, then "
+                        "run the same command again".format(path, e.strerror)) from None
+
+
+def _unlink_quietly(path):
+    try:
+        os.unlink(path)
+    except OSError:
         pass
 
 

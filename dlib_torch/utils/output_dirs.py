@@ -32,8 +32,10 @@ from dlib_torch.utils.errors import UserError
 UNFINISHED_MARKER = ".dtl_unfinished"
 LOCK_FILE = ".dtl_lock"
 _OWN_FILES = (UNFINISHED_MARKER, LOCK_FILE, manifest_lib.MANIFEST_FILE)
-# What an older dlib_torch's unfinished training left (adopted into a new manifest so that it resumes).
-_LEGACY_TRAINING_ENTRIES = ("checkpoints", "scalars.jsonl", "tensorboard")
+# The files an older dlib_torch's unfinished training wrote (adopted into a new manifest so that it resumes), beside
+# TensorBoard's event files.
+_LEGACY_TRAINING_FILES = (os.path.join("checkpoints", "latest.pt"), os.path.join("checkpoints", "best.pt"),
+                          "scalars.jsonl")
 
 _settings = {"wait_for_lock": False}
 _held_locks = {}  # realpath -> [fd, depth]: a process may re-enter its own lock (dtl_reproduce's steps)
@@ -131,7 +133,7 @@ def _state_without_manifest(output_directory, step_name, overwrite, finished_ok,
         raise UserError("{} holds finished '{}' results of an older dlib_torch, which kept no list of the files it "
                         "wrote; nothing there is deleted: move it away (or delete it yourself), then run the same "
                         "command again".format(output_directory, step_name))
-    if keep_unfinished and _legacy_training(output_directory, marker_step == step_name):
+    if keep_unfinished and marker_step == step_name and _legacy_training(output_directory):
         return "unfinished"
     raise UserError("output directory {} already holds files this stage did not write (e.g. {}); nothing there "
                     "is deleted: choose a new or empty directory".format(output_directory, foreign[0]))
@@ -199,16 +201,15 @@ def _manifest_for_claim(directory, step_name, kind, keep_unfinished):
     except OSError as e:
         raise UserError("cannot write the manifest in {} ({}); the directory must be writable".format(
             directory, e.strerror)) from None
-    if keep_unfinished:
-        for root, _, files in os.walk(directory):
-            relative_root = os.path.relpath(root, directory)
-            if relative_root != "." and relative_root.split(os.sep)[0] not in _LEGACY_TRAINING_ENTRIES:
-                continue
-            if relative_root != ".":
-                owner.makedirs(root)
-            for name in files:
-                if relative_root != "." or name in _LEGACY_TRAINING_ENTRIES:
-                    owner.adopt(os.path.join(root, name))
+    if keep_unfinished and _marker_step(directory) == step_name:
+        for relative in _LEGACY_TRAINING_FILES:
+            path = os.path.join(directory, relative)
+            if os.path.isfile(path) and not os.path.islink(path):
+                owner.adopt(path)
+        events = os.path.join(directory, "tensorboard")
+        for name in sorted(os.listdir(events)) if os.path.isdir(events) and not os.path.islink(events) else []:
+            if name.startswith("events.out.tfevents.") and os.path.isfile(os.path.join(events, name)):
+                owner.adopt(os.path.join(events, name))
     return owner
 
 
@@ -260,6 +261,8 @@ class _OwnedFiles:
         """Refuses (one line) to write `path` if it is an input, or a file this command did not write and
         the user did not pass --overwrite; otherwise makes it replaceable."""
         named = "{}={}".format(flag, path) if flag.startswith("--") else "{} {}".format(flag, path)
+        if os.path.basename(path).startswith(".dtl_"):
+            raise UserError("{} has a name the tool keeps for its own files (.dtl_*); choose another".format(named))
         if os.path.realpath(path) in self.inputs:
             raise UserError("{} is one of the files this command reads; choose another path".format(named))
         if os.path.isdir(path):
@@ -314,8 +317,11 @@ def locked(directory):
 def _open_locked(lock_path, directory):
     """Opens and locks `lock_path`, retrying if the holder removed the file while this run waited for it."""
     while True:
+        if os.path.islink(lock_path) or (os.path.lexists(lock_path) and not os.path.isfile(lock_path)):
+            raise UserError("{} is not dlib_torch's lock file (a link or a folder, not a file); the name is the "
+                            "tool's: move it away, then run the same command again".format(lock_path))
         try:
-            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o666)
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o666)
         except OSError as e:
             raise UserError("cannot create the lock file {} ({}); the directory must be writable".format(
                 lock_path, e.strerror)) from None
@@ -363,7 +369,11 @@ def _lock_holder(lock_path):
 
 
 def _refuse_inputs(output_directory, inputs):
+    """An output that is, contains or lies inside one of the inputs is refused (one line)."""
     output_path = os.path.realpath(output_directory)
+    if os.path.basename(output_path).startswith(".dtl_"):
+        raise UserError("{} has a name the tool keeps for its own files (.dtl_*); choose another".format(
+            output_directory))
     for input_directory in inputs:
         if input_directory is None:
             continue
@@ -372,6 +382,9 @@ def _refuse_inputs(output_directory, inputs):
             raise UserError("output directory {} {} the input {}; choose another one, e.g. {}".format(
                 output_directory, "is" if input_path == output_path else "contains", input_directory,
                 _sibling_suggestion(input_path)))
+        if os.path.isdir(input_path) and output_path.startswith(input_path.rstrip(os.sep) + os.sep):
+            raise UserError("output directory {} lies inside the input {}; choose one outside it, e.g. {}".format(
+                output_directory, input_directory, _sibling_suggestion(input_path)))
 
 
 def _sibling_suggestion(input_path):
@@ -427,12 +440,10 @@ def _marker_step(directory):
         return None
 
 
-def _legacy_training(directory, marked):
-    """An older dlib_torch's unfinished training: a checkpoint, and its marker (or, from before markers, nothing
-    but training files). Its files are adopted into a new manifest (`_manifest_for_claim`); others are kept."""
-    if not os.path.isdir(os.path.join(directory, "checkpoints")):
-        return False
-    return marked or set(_foreign_entries(directory)) <= set(_LEGACY_TRAINING_ENTRIES) | {"exported"}
+def _legacy_training(directory):
+    """An older dlib_torch's unfinished training (it left its `.dtl_unfinished` marker): its checkpoint is there.
+    Only the files of its known layout are adopted (`_manifest_for_claim`); anything else stays the user's."""
+    return os.path.isfile(os.path.join(directory, "checkpoints", "latest.pt"))
 
 
 def _write_marker(directory, step_name):

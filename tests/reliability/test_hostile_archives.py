@@ -160,3 +160,19 @@ def test_hostile_values_inside_an_archive_are_one_line(tmp_path, label, change, 
     assert completed.returncode == 2, completed.stderr
     assert reason in one_line_error(completed, "dtl_import")
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("extra,reason", [
+    ({"visualizations/Reconstructions/reconstructions.png": b"x"}, "name the same path on some file systems"),
+    ({"visualizations/caf\u00e9.png": b"x", "visualizations/cafe\u0301.png": b"y"},
+     "name the same path on some file systems"),
+    ({"visualizations/reconstructions": b"a file where a folder is"}, "both a file and a folder"),
+    ({"postprocessed/mean/.dtl_manifest.jsonl": b'{"writing": "x", "temp": "../../victim"}'},
+     "keeps for its own files"),
+])
+def test_names_that_clash_or_are_the_tools_own_are_refused(tmp_path, extra, reason):
+    source = _zip(tmp_path / "m.zip", dict(published_model_files(), **extra))
+    completed = _import(source, tmp_path / "out")
+    assert completed.returncode == 2, completed.stderr
+    assert reason in one_line_error(completed, "dtl_import")
+    assert not (tmp_path / "out").exists()

@@ -82,19 +82,23 @@ def _ensure_file(remote, data_dir, dataset_name, retries, retry_wait, progress, 
         return 0
     target = os.path.join(data_dir, remote.path)
     downloaded = 0
-    if force or not os.path.exists(target):  # else a verified download whose unpacking was interrupted
+    if force or not os.path.exists(target):
         log("{}: downloading {} to {}".format(remote.key, remote.url, target))
         digest = fetch.fetch(remote.url, target, remote.size, remote.sha256, retries, retry_wait, progress, log=log)
-        if not remote.unpack:
-            if remote.sha256 is None:
-                _require_loads(remote, target, dataset_name, data_dir)
-            manifest.record(data_dir, {remote.path: digest}, {remote.path: os.path.getsize(target)})
+        if not remote.unpack and remote.sha256 is None:
+            _require_loads(remote, target, dataset_name, data_dir)
+        manifest.record(data_dir, {remote.path: digest}, {remote.path: os.path.getsize(target)})
         downloaded = 1
+    else:  # a download whose unpacking was interrupted: only if it is the one recorded (or published)
+        expected = manifest.read(data_dir).get(remote.path) or remote.sha256
+        if expected is None or manifest.sha256_of(target) != expected:
+            raise UserError("{} is in place but is not a file dtl_download fetched and recorded; move it away, or "
+                            "replace it with {}".format(target, _replace_command(dataset_name, data_dir)))
     if remote.unpack == "gunzip":
         final = final_paths(remote, data_dir)[0]
         final_path = os.path.join(data_dir, final)
         digest = unpack.gunzip(target, final_path, dataset_name)
-        manifest.record(data_dir, {final: digest}, {final: os.path.getsize(final_path)})
+        manifest.record(data_dir, {final: digest}, {final: os.path.getsize(final_path)}, forget=[remote.path])
         os.unlink(target)
     elif remote.unpack == "cars":
         cars_dir = os.path.join(data_dir, "cars")
@@ -104,7 +108,8 @@ def _ensure_file(remote, data_dir, dataset_name, retries, retry_wait, progress, 
             raise UserError("{} exists but holds no .mat files; move it away and rerun".format(cars_dir))
         digests = unpack.extract_cars(target, cars_dir)
         manifest.record(data_dir, {"cars/" + name: digest for name, digest in digests.items()},
-                        {"cars/" + name: os.path.getsize(os.path.join(cars_dir, name)) for name in digests})
+                        {"cars/" + name: os.path.getsize(os.path.join(cars_dir, name)) for name in digests},
+                        forget=[remote.path])
         os.unlink(target)
     return downloaded
 

@@ -1,6 +1,6 @@
 """One HTTP download: streamed to a temporary file, resumed, retried, verified, then moved into place.
 
-The temporary file `.<name>.part` beside the target survives an interrupted run; the next attempt (or run)
+The temporary file `.dtl_partial.<name>` beside the target (a name only the tool uses) survives an interrupted run; the next attempt (or run)
 asks for the rest with an HTTP Range request, guarded by If-Range so that a file changed on the server starts
 over. Only a download whose size and SHA-256 check out is renamed onto the target; one that fails is deleted.
 
@@ -32,6 +32,8 @@ USER_AGENT = "dtl_download (dlib_torch)"
 class DownloadError(UserError):
     """A download failed for good: the message is one line naming the URL and what went wrong."""
 
+PARTIAL_PREFIX = ".dtl_partial."  # the download in progress beside its target, resumed by the next attempt
+
 
 class _Transient(Exception):
     """A failure worth retrying (network error, server error, connection dropped mid-file)."""
@@ -48,7 +50,7 @@ def fetch(url, path, expected_size=None, expected_sha256=None, retries=5, retry_
     directory, name = os.path.split(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
     with file_lock.locked(os.path.join(directory, ".dtl_download.lock")):
-        partial = _Partial(os.path.join(directory, "." + name + ".part"), url)
+        partial = _Partial(os.path.join(directory, PARTIAL_PREFIX + name), url)
         attempt = 0
         unconfirmed = None  # (size, digest) of the last whole response that ended without a known length
         while True:
@@ -210,7 +212,7 @@ def _stream(response, partial, url, offset, total, progress):
     if total is not None:
         image_cache.require_free_space(os.path.dirname(partial.path), total - offset, url)
     bar = tqdm(total=total, initial=offset, unit="B", unit_scale=True, unit_divisor=1024, disable=not progress,
-               desc=os.path.basename(partial.path)[1:-len(".part")], file=sys.stderr, mininterval=0.5)
+               desc=os.path.basename(partial.path)[len(PARTIAL_PREFIX):], file=sys.stderr, mininterval=0.5)
     try:
         with bar, open(partial.path, "ab") as f:
             while True:

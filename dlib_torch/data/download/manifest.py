@@ -31,13 +31,16 @@ def read_sizes(data_dir):
     return _read(data_dir)[1]
 
 
-def record(data_dir, digests, sizes=None):
-    """Adds or replaces entries {relative path: digest} and their {relative path: size} in the manifest
-    (atomically, under a lock). A new digest without a size drops the old size of that path."""
+def record(data_dir, digests, sizes=None, forget=()):
+    """Adds or replaces entries {relative path: digest} and their {relative path: size} in the manifest, and drops
+    the entries of `forget` (atomically, under a lock). A new digest without a size drops the old size of that
+    path."""
     with file_lock.locked(os.path.join(data_dir, "." + MANIFEST_NAME + ".lock")):
         entries, recorded_sizes = _read(data_dir)
-        for path in digests:
+        for path in list(digests) + list(forget):
             recorded_sizes.pop(path, None)
+        for path in forget:
+            entries.pop(path, None)
         entries.update(digests)
         recorded_sizes.update(sizes or {})
         lines = []

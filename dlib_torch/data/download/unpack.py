@@ -1,14 +1,17 @@
 """The steps after a download: gunzip (smallNORB) and extracting the cars from the Cars3D tarball.
 
-Each writes to a temporary name and renames into place, so a final path holds a complete file or nothing.
+Each file is written to a temporary name only the tool uses (`.dtl_tmp.*`) and renamed into place, so a final
+path holds a complete file or nothing; only the files a data set consists of are replaced, never another file
+of the user's beside them.
 """
 import gzip
 import hashlib
 import os
-import shutil
 import tarfile
+import tempfile
 import zlib
 
+from dlib_torch.utils import manifest
 from dlib_torch.utils.errors import UserError
 
 BLOCK = 1 << 20
@@ -19,7 +22,7 @@ def gunzip(gz_path, out_path, dataset_name=None):
 
     A file that is not a complete gzip stream is a UserError naming it (and the data set, if given).
     """
-    tmp = os.path.join(os.path.dirname(out_path), "." + os.path.basename(out_path) + ".tmp")
+    tmp = _temporary_file(out_path)
     digest = hashlib.sha256()
     try:
         with gzip.open(gz_path, "rb") as source, open(tmp, "wb") as target:
@@ -42,31 +45,41 @@ def gunzip(gz_path, out_path, dataset_name=None):
 
 
 def extract_cars(tar_path, cars_dir):
-    """Extracts the tarball's `data/cars/*.mat` into `cars_dir` (renamed into place whole, replacing an existing
-    one); returns {file name: SHA-256}. Nothing else in the tarball is written."""
-    tmp_dir = os.path.join(os.path.dirname(cars_dir), "." + os.path.basename(cars_dir) + ".tmp")
-    old_dir = os.path.join(os.path.dirname(cars_dir), "." + os.path.basename(cars_dir) + ".old")
-    shutil.rmtree(tmp_dir, ignore_errors=True)
-    os.makedirs(tmp_dir)
+    """Extracts the tarball's `data/cars/*.mat` into `cars_dir`, each file written beside its final name and
+    renamed into place (replacing the data set's file of that name on request, dtl_download --force); returns
+    {file name: SHA-256}. Nothing else in the tarball is written, and nothing else in `cars_dir` is touched."""
+    created = not os.path.isdir(cars_dir)
+    os.makedirs(cars_dir, exist_ok=True)
     digests = {}
-    try:
-        with tarfile.open(tar_path, "r|*") as tar:  # a stream: one pass over the compressed file
-            for member in tar:
-                directory, name = os.path.split(member.name)
-                if not (member.isfile() and directory.endswith("data/cars") and name.endswith(".mat")):
-                    continue
-                digest = hashlib.sha256()
-                with tar.extractfile(member) as source, open(os.path.join(tmp_dir, name), "wb") as target:
+    with tarfile.open(tar_path, "r|*") as tar:  # a stream: one pass over the compressed file
+        for member in tar:
+            directory, name = os.path.split(member.name)
+            if not (member.isfile() and directory.endswith("data/cars") and name.endswith(".mat")) or \
+                    name.startswith(".") or name != os.path.basename(name):
+                continue
+            target_path = os.path.join(cars_dir, name)
+            tmp = _temporary_file(target_path)
+            digest = hashlib.sha256()
+            try:
+                with tar.extractfile(member) as source, open(tmp, "wb") as target:
                     for block in iter(lambda: source.read(BLOCK), b""):
                         target.write(block)
                         digest.update(block)
-                digests[name] = digest.hexdigest()
-        if not digests:
-            raise UserError("{} holds no data/cars/*.mat files".format(tar_path))
-        if os.path.exists(cars_dir):  # replaced on request (dtl_download --force): the old files go
-            os.replace(cars_dir, old_dir)
-        os.replace(tmp_dir, cars_dir)
-    finally:
-        shutil.rmtree(tmp_dir, ignore_errors=True)
-        shutil.rmtree(old_dir, ignore_errors=True)
+                os.replace(tmp, target_path)
+            finally:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+            digests[name] = digest.hexdigest()
+    if not digests:
+        if created:
+            os.rmdir(cars_dir)
+        raise UserError("{} holds no data/cars/*.mat files".format(tar_path))
     return digests
+
+
+def _temporary_file(path):
+    """A new, empty temporary file beside `path`, named as only the tool names its files."""
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)),
+                               prefix=manifest.TEMP_PREFIX + os.path.basename(path)[:200] + ".")
+    os.close(fd)
+    return tmp

@@ -111,7 +111,7 @@ class NpyWriter:
         self.shape = tuple(int(s) for s in shape)
         self.dtype = np.dtype(dtype)
         self.row_bytes = int(np.prod(self.shape[1:], dtype=np.int64)) * self.dtype.itemsize
-        self.tmp_path = os.path.join(os.path.dirname(path), "." + os.path.basename(path) + ".tmp")
+        self.tmp_path = os.path.join(os.path.dirname(path), ".dtl_tmp." + os.path.basename(path))
         require_free_space(os.path.dirname(path), self.shape[0] * self.row_bytes, path)
         with open(self.tmp_path, "wb") as f:
             array_files.write_npy_header(f, self.shape, self.dtype)

@@ -51,7 +51,8 @@ def load(input_paths=(), result_file_pattern=None):
             unique_paths.append(path)
     for path in unique_paths:
         if not os.path.isfile(path):
-            raise UserError("--input {} does not exist; give the JSON file dtl_aggregate wrote".format(path))
+            raise UserError("--input {} {}; give the JSON file dtl_aggregate wrote".format(
+                path, "is a directory" if os.path.isdir(path) else "does not exist"))
         try:
             frames.append(aggregate_results.load_aggregated_json_results(path))
         except ValueError as e:

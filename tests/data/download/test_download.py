@@ -181,3 +181,30 @@ def test_verify_accepts_every_data_set_as_downloaded(http_server, small_sources,
     verified = [m for m in messages if ": verified " in m]
     assert len(verified) == len(manifest.read(data_dir)) == 3 + 6 + 3 + 3
     assert set(manifest.read_sizes(data_dir)) == set(manifest.read(data_dir))
+
+
+def test_force_replaces_only_the_data_sets_files_and_keeps_the_users(http_server, small_sources, tmp_path):
+    data_dir = str(tmp_path / "root")
+    _download(http_server, small_sources, data_dir, names="cars3d,smallnorb")
+    mine = {os.path.join("cars", "NOTES.txt"): b"notes", os.path.join("cars", "my_renders", "a.png"): b"x",
+            os.path.join("small_norb", ".notes.mat.tmp"): b"mine", ".cars.old": b"mine too",
+            os.path.join("small_norb", ".smallnorb-5x46789x9x18x6x2x96x96-training-cat.mat.tmp"): b"looks temporary"}
+    for relative, data in mine.items():
+        os.makedirs(os.path.dirname(os.path.join(data_dir, relative)) or data_dir, exist_ok=True)
+        with open(os.path.join(data_dir, relative), "wb") as f:
+            f.write(data)
+    _download(http_server, small_sources, data_dir, names="cars3d,smallnorb", force=True)
+    for relative, data in mine.items():
+        with open(os.path.join(data_dir, relative), "rb") as f:
+            assert f.read() == data, relative
+    assert not [n for n in os.listdir(os.path.join(data_dir, "cars")) if n.startswith(".dtl_")]
+
+
+def test_an_archive_in_place_that_was_not_fetched_is_refused(http_server, small_sources, tmp_path):
+    data_dir = str(tmp_path / "root")
+    name = "smallnorb-5x46789x9x18x6x2x96x96-training-cat.mat"
+    os.makedirs(os.path.join(data_dir, "small_norb"))
+    with open(os.path.join(data_dir, "small_norb", name + ".gz"), "wb") as f:
+        f.write(gzip.compress(b"not the published file"))
+    with pytest.raises(UserError, match="is in place but is not a file dtl_download fetched and recorded"):
+        _download(http_server, small_sources, data_dir, names="smallnorb")

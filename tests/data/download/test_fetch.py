@@ -41,7 +41,7 @@ def test_an_interrupted_run_is_resumed_by_the_next(http_server, tmp_path):
                                                   r"rerun to resume from byte 500000\)"):
         _fetch(http_server, tmp_path, retries=0)
     assert not (tmp_path / "out" / "f.bin").exists()
-    assert (tmp_path / "out" / ".f.bin.part").stat().st_size == 500000
+    assert (tmp_path / "out" / ".dtl_partial.f.bin").stat().st_size == 500000
     _fetch(http_server, tmp_path, retries=0)
     assert (tmp_path / "out" / "f.bin").read_bytes() == DATA
     assert http_server.requests[-1][1] == "bytes=500000-"
