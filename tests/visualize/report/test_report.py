@@ -209,3 +209,17 @@ def test_a_users_study_with_few_columns_is_drawn_with_notes(tmp_path):
     assert "metric &#x27;mine&#x27; (mine) has no known main score; its figures show &#x27;my_score&#x27;" in text
     assert os.path.isfile(os.path.join(output_dir, "regularisation_strength.png"))
     assert csv(output_dir, "coverage")["models"].tolist() == [6]
+
+
+def test_composers_of_different_lengths_are_not_averaged(tmp_path):
+    """A 50-step and a 2,000-step Composer of one split are two rows, named by their lengths, not one 'mean'."""
+    records = synthetic_records.study_records("composition_quickstart", [0, 1, 2],
+                                              metrics=["composition_reconstruction"])
+    short = [dict(r, **{"train_config.model.training_steps": "50", "train_results.uuid": "short" + str(i),
+                        "path": r["path"].replace("composition_quickstart", "short")}) for i, r in enumerate(records)]
+    page, text = make_page(str(tmp_path), records + short)
+    composition = csv(str(tmp_path / "report"), "composition_dsprites_procedural")
+    assert len(composition) == 6 and set(composition["models"]) == {1}
+    steps = composition.groupby("condition")["model"].apply(sorted).tolist()
+    assert all(len(models) == 2 and models[0].endswith("(model.training_steps=2000)") and
+               models[1].endswith("(model.training_steps=50)") for models in steps), steps
