@@ -39,10 +39,9 @@ def setting_columns(frame, prefixes=("train_config.",), label_column="model_labe
     labels = models[label_column].astype(str).copy()
     cells = pd.DataFrame({"dataset": models.get("dataset"), "split": models.get("split"), "label": labels,
                           "setting": ids}, index=models.index).fillna("")
-    for _, cell in cells.groupby(["dataset", "split", "label"], sort=False):
+    shared = cells.groupby(["dataset", "split", "label"], sort=False)["setting"].transform("nunique") > 1
+    for _, cell in cells[shared].groupby(["dataset", "split", "label"], sort=False):
         distinct = cell.drop_duplicates("setting")
-        if len(distinct) < 2:
-            continue
         differing = [k for k in keys if values.loc[distinct.index, k].astype(str).nunique(dropna=False) > 1]
         for key in cell.index:
             labels[key] = _label(labels[key], values.loc[key, differing], ids[key])
