@@ -65,10 +65,12 @@ def add_to_page(page, records):
         return
     if not top.empty:
         splits = [s for s in ("val", "test") if s in top.columns]
-        grouped = top.groupby(["dataset", "representation", "model_label"], dropna=False)
+        # One row per configuration (every training setting but the seed), named by its label.
+        grouped = top.groupby(["dataset", "representation", "setting_label", "setting"], dropna=False)
         table = grouped[splits].agg(["mean", "std"])
         table.columns = ["{} accuracy {}".format(s, stat) for s, stat in table.columns]
         table.insert(0, "models", grouped["model_id"].nunique())
+        table = table.droplevel("setting")
         shown = table[["models"]].copy()
         for s in splits:
             shown["best {} accuracy".format(s)] = [

@@ -1,6 +1,7 @@
 """Generalisation to held-out combinations (Montero et al., ICLR 2021): per data set, the table of training NLL,
-held-out NLL and disentanglement D of each model under each condition (the paper's layout, mean ± std over
-seeds), and the NLL-vs-disentanglement scatter with a line from each model's training to its held-out NLL."""
+held-out NLL and disentanglement D of each model under each condition (the paper's layout, mean ± std over the
+seeds of each configuration), and the NLL-vs-disentanglement scatter with a line from each model's training to its
+held-out NLL."""
 from matplotlib.lines import Line2D
 import numpy as np
 import pandas as pd
@@ -51,9 +52,10 @@ def _one_per_model(rows):
 
 
 def summary(models):
-    """Mean, std and count of train NLL, held-out NLL and D per (data set, condition, split, model)."""
-    grouped = models.groupby(["dataset", "condition", "model_label"], dropna=False)
-    result = grouped.agg(split=("split", "first"), method=("method", "first"),
+    """Mean, std and count of train NLL, held-out NLL and D per data set, condition and configuration (every
+    training setting but the seed: `setting`; `model_label` names it)."""
+    grouped = models.groupby(["dataset", "condition", "setting"], dropna=False)
+    result = grouped.agg(model_label=("setting_label", "first"), split=("split", "first"), method=("method", "first"),
                          hyperparameter=("hyperparameter", "first"), models=("model_id", "nunique"),
                          train_nll_mean=("train_nll", "mean"), train_nll_std=("train_nll", "std"),
                          test_nll_mean=("test_nll", "mean"), test_nll_std=("test_nll", "std"),
@@ -64,7 +66,7 @@ def summary(models):
 def _row_order(row):
     value = row["hyperparameter"] if pd.notna(row["hyperparameter"]) else -np.inf
     return (row["dataset"], records_lib.condition_sort_key(row["condition"]), records_lib.method_sort_key(row["method"]),
-            value)
+            value, row["model_label"])
 
 
 def add_to_page(page, records):

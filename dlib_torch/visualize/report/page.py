@@ -20,14 +20,16 @@ nav ul { columns: 2; }
 figure { margin: 1.2em 0; }
 figure img { max-width: 100%; border: 1px solid #ddd; }
 figcaption, .caption { color: #444; font-size: .95em; margin: .3em 0 .6em; }
+.wide { overflow-x: auto; max-width: 100%; }
 table.data { border-collapse: collapse; font-size: .85em; margin: .4em 0 1em; }
 table.data th, table.data td { border: 1px solid #ccc; padding: .25em .55em; text-align: right; }
+table.data td { white-space: nowrap; }
 table.data th { background: #f0f0f0; }
 table.data tbody th { text-align: left; }
 .note { background: #fff8e1; border-left: 4px solid #f0b400; padding: .4em .8em; margin: .5em 0; font-size: .9em; }
 .summary { font-size: 1.05em; }
-.gallery { display: flex; flex-wrap: wrap; gap: 1em; }
-.gallery figure { width: 640px; }
+.gallery figure { overflow-x: auto; max-width: 100%; }
+.gallery img { max-width: none; }
 a.csv { font-size: .85em; }
 """
 
@@ -152,8 +154,8 @@ class Section:
             relative = self.page.save_csv(csv_frame, name, index=False)
         table_html = frame.to_html(classes="data", border=0, index=index, na_rep="–", escape=True,
                                    float_format=_format_float)
-        self.items.append("<p class='caption'>{} <a class='csv' href='{}'>(CSV)</a></p>{}".format(
-            html.escape(caption), html.escape(relative), table_html))
+        self.items.append("<p class='caption'>{} <a class='csv' href='{}'>(CSV)</a></p>"
+                          "<div class='wide'>{}</div>".format(html.escape(caption), html.escape(relative), table_html))
 
     def data(self, frame, name, caption, index=False):
         """Writes the numbers behind a figure to tables/<name>.csv and links it."""
@@ -162,7 +164,8 @@ class Section:
             html.escape(caption), html.escape(relative)))
 
     def gallery(self, images):
-        """Images already in the output directory: [(relative path, caption)]."""
+        """Images already in the output directory: [(relative path, caption)], one under the other at their own size
+        (a narrow window scrolls an image sideways rather than shrinking it past reading)."""
         self.has_content = True
         self.items.append("<div class='gallery'>{}</div>".format("".join(
             "<figure><a href='{0}'><img src='{0}' alt='{1}'></a><figcaption>{1}</figcaption></figure>".format(

@@ -1,7 +1,10 @@
 """Example reconstructions of training and held-out combinations, per model: the `held_out/train_vs_held_out.png`
-panel that dtl_visualize drew for one model (the lowest model number) of each data set, condition and model
-type, copied beside the page so that it stays self-contained."""
+panel that dtl_visualize drew for one model (the lowest model number) of each data set, condition and configuration,
+in the papers' order, copied beside the page so that it stays self-contained and shown at its own size."""
 import os
+
+import numpy as np
+import pandas as pd
 
 from dlib_torch.visualize.report import records as records_lib
 
@@ -26,17 +29,17 @@ def add_to_page(page, models, max_examples):
     """`models`: generalisation.model_results (one row per model); at most `max_examples` panels are copied."""
     section = page.section("Example reconstructions",
                            "Training (left) and held-out (right) combinations beside their reconstructions, for "
-                           "one model of each data set, condition and model type (dtl_visualize's held-out panel).")
+                           "one model of each data set, condition and configuration (dtl_visualize's held-out panel).")
     if models is None or models.empty:
         section.note("No held_out_reconstruction records, so no models to show reconstructions of.")
         return
-    ordered = models.sort_values(["dataset", "condition", "model_label", "model_num"], kind="stable",
-                                 key=lambda c: c.map(records_lib.condition_sort_key) if c.name == "condition" else c)
-    groups = ordered.groupby(["dataset", "condition", "model_label"], sort=False)
+    order = sorted(range(len(models)), key=lambda i: _order(models.iloc[i]))
+    groups = models.iloc[order].groupby(["dataset", "condition", "setting"], sort=False, dropna=False)
     shown, missing = 0, 0
     current = None
     images = []
-    for (dataset, condition, label), rows in groups:
+    for (dataset, condition, _), rows in groups:
+        label = rows["setting_label"].iloc[0]
         path = next((p for p in (panel_path(row) for _, row in rows.iterrows()) if p), None)
         if path is None:
             missing += 1
@@ -58,11 +61,19 @@ def add_to_page(page, models, max_examples):
         section.gallery(images)
     total = shown + missing
     if shown < total:
-        section.note("{} of {} model types have a panel shown{}{}.".format(
+        section.note("{} of {} configurations have a panel shown{}{}.".format(
             shown, total, "; {} have no {} beside their records (run dtl_visualize, or keep the record paths "
                           "of dtl_aggregate)".format(missing, PANEL) if missing else "",
             "; at most {} are copied (--max_reconstructions)".format(max_examples)
             if total - missing > max_examples else ""))
+
+
+def _order(row):
+    """The papers' order: data set, condition, method, regulariser strength, then model number."""
+    strength = row["hyperparameter"] if pd.notna(row["hyperparameter"]) else -np.inf
+    number = row["model_num"] if pd.notna(row["model_num"]) else np.inf
+    return (row["dataset"], records_lib.condition_sort_key(row["condition"]),
+            records_lib.method_sort_key(row["method"]), strength, row["setting_label"], number)
 
 
 def _integer(value):

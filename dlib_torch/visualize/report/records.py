@@ -4,7 +4,8 @@
 records' own keys, the columns the figures group by: `model_id` (one trained model: `train_results.uuid`,
 else the model's directory), `model_num`, `dataset`, `method` (`model.name`), `hyperparameter` (the
 regulariser strength of the method), `seed`, `split` and `condition` (held-out split), `representation`
-(`postprocess.name`), `metric` (`evaluation.name`) and `metric_fn`; and `scores`, the long table of each
+(`postprocess.name`), `metric` (`evaluation.name`) and `metric_fn`, `setting` and `setting_label` (the
+configuration: every training setting but the seed, `settings.py`); and `scores`, the long table of each
 evaluation's main score (`main_scores`).
 """
 import os
@@ -16,6 +17,7 @@ import pandas as pd
 from dlib_torch.utils import aggregate_results
 from dlib_torch.utils.errors import UserError
 from dlib_torch.visualize.report import main_scores
+from dlib_torch.visualize.report import settings
 
 # model.model -> (the train_config key of its regulariser strength, its symbol in labels).
 REGULARISERS = {
@@ -178,6 +180,7 @@ class Records:
         labels = {key: model_label(*key) for key in set(keys)}
         f["model_label"] = [labels[key] for key in keys]
         f["model_id"] = self._model_ids()
+        f["setting"], f["setting_label"] = settings.setting_columns(f)
 
     def _model_ids(self):
         """One id per trained model: its training run's uuid, else its directory, else its record."""
@@ -278,7 +281,7 @@ class Records:
 
 
 MODEL_COLUMNS = ["model_id", "model_num", "dataset", "method", "hyperparameter", "hyperparameter_symbol", "seed",
-                 "split", "condition", "model_label"]
+                 "split", "condition", "model_label", "setting", "setting_label"]
 
 
 def study_from_paths(frame):

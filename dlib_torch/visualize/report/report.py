@@ -8,10 +8,12 @@
   reconstructions/*.png   the held-out panels of dtl_visualize, copied for the generalisation models
   results/                the records of step `report` (numbers of records, models, figures and tables)
 Families drawn when their records are present (each module's docstring says which paper and figure), in
-page order: overview (study coverage), generalisation, reconstructions, composition, abstract_reasoning,
-metric_correlation, score_distributions, regularisation, mean_vs_sampled, unsupervised_scores, fairness. A family
-whose records or columns are missing is skipped with a note on the page, never an error, so the report
-works on partial sweeps and on users' own studies. A finished output directory is kept unless `overwrite`.
+page order: overview (study coverage), generalisation, paper_comparison (ours beside the paper's tables),
+reconstructions, composition, abstract_reasoning, metric_correlation, score_distributions, regularisation,
+mean_vs_sampled, unsupervised_scores, fairness. A family whose records or columns are missing is skipped with a
+note on the page, never an error, so the report works on partial sweeps and on users' own studies. Tables that
+average over seeds average the seeds of one configuration only (settings.py). A finished output directory is kept
+unless `overwrite`.
 """
 import glob
 import os
@@ -104,6 +106,7 @@ def write_page(output_dir, records, study=None, max_reconstructions=48, dpi=100)
     from dlib_torch.visualize.report import metric_correlation
     from dlib_torch.visualize.report import overview
     from dlib_torch.visualize.report import page as page_lib
+    from dlib_torch.visualize.report import paper_comparison
     from dlib_torch.visualize.report import reconstructions
     from dlib_torch.visualize.report import regularisation
     from dlib_torch.visualize.report import score_distributions
@@ -115,6 +118,7 @@ def write_page(output_dir, records, study=None, max_reconstructions=48, dpi=100)
     overview.add_to_page(page, records, study)
     # The studies' own results first (they are absent from other studies), then Locatello et al.'s figures.
     models = _drawn(page, generalisation, records)
+    _drawn(page, paper_comparison, records)
     _drawn(page, reconstructions, models, max_reconstructions)
     for family in (composition, abstract_reasoning, metric_correlation, score_distributions, regularisation,
                    mean_vs_sampled, unsupervised_scores, fairness):

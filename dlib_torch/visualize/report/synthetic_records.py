@@ -23,7 +23,8 @@ METRIC_FUNCTIONS = {"beta_vae_sklearn": "beta_vae_sklearn", "factor_vae_metric":
                     "downstream_task_logistic_regression": "downstream_task",
                     "downstream_task_boosted_trees": "downstream_task", "fairness": "fairness",
                     "held_out_reconstruction": "held_out_reconstruction",
-                    "composition_reconstruction": "composition_reconstruction"}
+                    "composition_reconstruction": "composition_reconstruction", "dci_es": "dci_es",
+                    "infomec": "infomec", "udr": "udr_sklearn"}
 NUM_FACTORS = 5
 DOWNSTREAM_SIZES = (10, 100, 1000, 10000)
 # Bernoulli NLL floors (nats per image) and held-out gaps of the generalisation conditions, roughly the paper's.
@@ -211,10 +212,31 @@ def _results(function, config, quality, rng):
         floor = NLL_FLOOR.get(dataset, 50.0)
         train = floor + abs(rng.normal(10, 5))
         test = train * (1 + NLL_GAP.get(condition, 0.5) * float(np.exp(rng.normal(0, 0.3))))
-        result = {"train_nll": train, "test_nll": test, "nll_gap": test - train}
+        result = {"train_nll": train, "test_nll": test, "nll_gap": test - train, "train_mse": train / 1e4,
+                  "test_mse": test / 1e4, "mse_gap": (test - train) / 1e4, "train_pixel_accuracy": 0.99,
+                  "test_pixel_accuracy": 0.99 - 1e-5 * (test - train), "pixel_accuracy_gap": 1e-5 * (test - train)}
         if function == "held_out_reconstruction":
-            result.update({"train_mse": train / 1e4, "test_mse": test / 1e4, "mse_gap": (test - train) / 1e4,
-                           "train_pixel_accuracy": 0.99, "test_pixel_accuracy": 0.99 - 1e-5 * (test - train),
-                           "num_train_combinations": 1000, "num_test_combinations": 100})
+            result.update({"num_train_combinations": 1000, "num_test_combinations": 100,
+                           "num_train_images": 1000, "num_test_images": 100})
+        else:
+            result.update({"num_train_triplets": 3000, "num_test_triplets": 3000,
+                           "held_out_commands_from_training": float(condition != "extrapolation")})
         return result
+    if function == "dci_es":
+        result = {"explicitness": score(), "size": 0.5, "disentanglement": score(), "completeness": score(),
+                  "informativeness_train": score(0.3), "informativeness_test": score(0.3),
+                  "best_capacity": int(rng.choice([1, 2, 4, 8, 16]))}
+        for k in range(NUM_FACTORS):
+            result["explicitness.factor_{}".format(k)] = score()
+            for capacity in (1, 2, 4, 8, 16):
+                result["loss.factor_{}.capacity_{}".format(k, capacity)] = 1 - score() * (1 - 1 / (capacity + 1))
+        return result
+    if function == "infomec":
+        result = {"infom": score(), "infoe": score(0.3), "infoc": score(), "num_active_latents": 10}
+        result.update({"nmi.factor_{}.code_{}".format(k, j): 0.1 * score() for k in range(NUM_FACTORS)
+                       for j in range(10)})
+        return result
+    if function == "udr_sklearn":  # dtl_udr's per-model record of a study group
+        return {"udr": score(), "udr_group": "dsprites_full|beta_vae", "udr_group_model_nums": [0, 1], "udr_pairwise_scores":
+                [score(), score()], "num_models": 2}
     return {"score": score()}

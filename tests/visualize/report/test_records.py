@@ -58,3 +58,48 @@ def test_foreign_or_empty_frames_are_refused_in_one_line():
     for frame in [pd.DataFrame(), pd.DataFrame({"name": ["x"], "value": [1]})]:
         with pytest.raises(UserError, match="no dlib_torch/disentanglement_lib records"):
             records_lib.Records(frame)
+
+
+def test_every_shipped_metric_has_a_main_score():
+    """Each evaluation function of the registry (and UDR's) is plotted with its papers' score, never the first key
+    in the alphabet: explicitness for DCI-ES (not best_capacity), InfoM for InfoMEC (not infoc), the model score for
+    UDR (not num_models), the held-out NLL for the composition measure (not held_out_commands_from_training)."""
+    import numpy as np
+    from dlib_torch.evaluation.metrics import dci_es
+    from dlib_torch.evaluation.metrics import infomec
+    from dlib_torch.evaluation.metrics import registry
+    from dlib_torch.visualize.report import main_scores
+    for function in list(registry.EVALUATION_FUNCTIONS) + list(registry.VALIDATION_FUNCTIONS) + ["udr_sklearn"]:
+        assert function in main_scores.MAIN_SCORE_KEYS or function in main_scores.SIZED_FUNCTIONS, function
+    rng = np.random.RandomState(0)
+    codes, factors = rng.randn(200, 4), rng.randint(0, 3, size=(200, 2))
+    real_keys = {
+        "dci_es": dci_es.dci_es_from_codes(codes[:100], factors[:100], codes[100:], factors[100:], capacities=(1, 2),
+                                           num_trees=3),
+        "infomec": infomec.infomec_from_codes(codes, factors),
+    }
+    assert main_scores.main_score_key("dci_es", list(real_keys["dci_es"])) == "explicitness"
+    assert main_scores.main_score_key("infomec", list(real_keys["infomec"])) == "infom"
+    assert main_scores.main_score_key("unified_scores", ["mutual_information_matrix.dci_disentanglement",
+                                                         "mutual_information_matrix.mig"]) == \
+        "mutual_information_matrix.dci_disentanglement"
+    assert main_scores.main_score_key("reduced_downstream_task", [
+        "10:mean_test_accuracy_reduced_factor", "1000:mean_test_accuracy_reduced_factor",
+        "1000:mean_test_accuracy_other_factors"]) == "1000:mean_test_accuracy_reduced_factor"
+    assert main_scores.main_score_key("strong_downstream_task", ["10:mean_test_accuracy",
+                                                                 "100:mean_test_accuracy"]) == "100:mean_test_accuracy"
+
+
+def test_new_metrics_are_plotted_with_their_main_scores_and_without_a_note():
+    frame = pd.DataFrame(synthetic_records.study_records("quickstart", [0, 1, 2], metrics=["dci_es", "infomec", "udr"])
+                         + synthetic_records.study_records("composition_quickstart", [0, 1],
+                                                           metrics=["composition_reconstruction"]))
+    records = records_lib.Records(frame)
+    assert records.score_keys == {"dci_es": "explicitness", "infomec": "infom", "udr": "udr",
+                                  "composition_reconstruction": "test_nll"}
+    assert not [note for note in records.notes if "no known main score" in note]
+    # The values the figures (and the rank-correlation heatmap) use are those scores.
+    for metric, key in records.score_keys.items():
+        plotted = records.scores[records.scores["metric"] == metric].set_index("model_id")["value"].sort_index()
+        rows = records.frame[records.frame["metric"] == metric].set_index("model_id")["evaluation_results." + key]
+        assert plotted.tolist() == rows.sort_index().tolist()

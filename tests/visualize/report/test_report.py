@@ -152,7 +152,14 @@ def test_generalisation_study_table_scatter_and_reconstructions(tmp_path):
     assert "Recombination to range" in text and "held-out NLL" in text and " ± " in text
     copied = sorted(os.listdir(os.path.join(output_dir, "reconstructions")))
     assert len(copied) == 4 * 8 and all(name.startswith("dsprites_full") for name in copied)
-    assert "32 of 64 model types have a panel shown; 32 have no visualizations/held_out" in text
+    assert "32 of 64 configurations have a panel shown; 32 have no visualizations/held_out" in text
+    # The panels follow the paper's order and are shown at their own size (scrolled, never shrunk, when narrow).
+    gallery = text[text.index("dsprites_full · Interpolation</h3>"):text.index("dsprites_full · Recombination to "
+                                                                             "element</h3>")]
+    names = ["VAE (model 0)", "β-VAE (β=8)", "β-VAE (β=12)", "FactorVAE (γ=20)", "FactorVAE (γ=50)",
+             "FactorVAE (γ=100)", "AnnealedVAE (C=20)", "GT decoder"]
+    assert [gallery.index(name) for name in names] == sorted(gallery.index(name) for name in names)
+    assert ".gallery img { max-width: none; }" in text and "td { white-space: nowrap; }" in text
 
 
 def test_abstract_reasoning_and_composition_records(tmp_path):
@@ -174,7 +181,18 @@ def test_abstract_reasoning_and_composition_records(tmp_path):
     assert {"val accuracy mean", "test accuracy mean"} <= set(best.columns)
     composition = csv(output_dir, "composition_dsprites_full")
     assert len(composition) == 4 * 3 and set(composition["models"]) == {3}
-    assert list(composition.columns[3:7]) == ["models", "train_nll mean", "train_nll std", "test_nll mean"]
+    assert list(composition.columns[6:10]) == ["models", "train_nll mean", "train_nll std", "test_nll mean"]
+    assert list(composition["condition"].unique()) == ["interpolation", "recombination_to_element",
+                                                       "recombination_to_range", "extrapolation"]
+    assert list(composition["model"][:3]) == ["VAE", "FactorVAE (γ=20)", "GT decoder"]
+    # The page shows the NLLs, their ratio and where the held-out commands came from; the CSV every number.
+    assert {"held_out_commands_from_training mean", "pixel_accuracy_gap mean"} <= set(composition.columns)
+    section = text[text.index("<h2>Composition"):]
+    section = section[:section.index("</section>")]
+    header = section[section.index("<thead>"):section.index("</thead>")]
+    assert [h for h in ("train NLL", "held-out NLL", "held-out / train", "held-out commands", "mse")
+            if h in header] == ["train NLL", "held-out NLL", "held-out / train", "held-out commands"]
+    assert "<div class='wide'>" in section
 
 
 def test_a_users_study_with_few_columns_is_drawn_with_notes(tmp_path):
@@ -191,3 +209,17 @@ def test_a_users_study_with_few_columns_is_drawn_with_notes(tmp_path):
     assert "metric &#x27;mine&#x27; (mine) has no known main score; its figures show &#x27;my_score&#x27;" in text
     assert os.path.isfile(os.path.join(output_dir, "regularisation_strength.png"))
     assert csv(output_dir, "coverage")["models"].tolist() == [6]
+
+
+def test_composers_of_different_lengths_are_not_averaged(tmp_path):
+    """A 50-step and a 2,000-step Composer of one split are two rows, named by their lengths, not one 'mean'."""
+    records = synthetic_records.study_records("composition_quickstart", [0, 1, 2],
+                                              metrics=["composition_reconstruction"])
+    short = [dict(r, **{"train_config.model.training_steps": "50", "train_results.uuid": "short" + str(i),
+                        "path": r["path"].replace("composition_quickstart", "short")}) for i, r in enumerate(records)]
+    page, text = make_page(str(tmp_path), records + short)
+    composition = csv(str(tmp_path / "report"), "composition_dsprites_procedural")
+    assert len(composition) == 6 and set(composition["models"]) == {1}
+    steps = composition.groupby("condition")["model"].apply(sorted).tolist()
+    assert all(len(models) == 2 and models[0].endswith("(model.training_steps=2000)") and
+               models[1].endswith("(model.training_steps=50)") for models in steps), steps
