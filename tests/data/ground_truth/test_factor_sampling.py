@@ -1,5 +1,7 @@
 """Tests of dlib_torch/data/ground_truth/factor_sampling.py: 'independent' leaves training draws unchanged bit for
 bit, 'correlated' is configured by gin (names or indices), and every bad value is refused in one line."""
+import json
+import os
 import re
 
 import gin
@@ -86,3 +88,31 @@ def test_bad_values_are_refused_in_one_line(kwargs, message):
 def test_a_factor_with_one_value_cannot_be_correlated():
     with pytest.raises(ConfigError, match=r"factor 'a' has a single value and cannot be correlated"):
         factor_sampling.check_pairs([(0, 1)], ["a", "b"], [1, 4])
+
+
+TINY_TRAINING = [
+    "dataset.name = 'dsprites_procedural'", "model.model = @vae()", "vae.beta = 1.",
+    "vae_optimizer.optimizer_fn = @AdamOptimizer", "model.batch_size = 4", "model.training_steps = 2",
+    "model.eval_steps = 1", "model.random_seed = 0", "encoder.num_latent = 3", "encoder.encoder_fn = @test_encoder",
+    "decoder.decoder_fn = @test_decoder", "reconstruction_loss.loss_fn = @bernoulli_loss",
+]
+
+
+def _train_config(model_dir):
+    with open(os.path.join(model_dir, "results", "json", "train_config.json")) as f:
+        return json.load(f)
+
+
+def test_the_training_record_holds_the_distribution(tmp_path):
+    from dlib_torch.methods.unsupervised import train
+    train.train_with_gin(str(tmp_path / "independent"), False, [], TINY_TRAINING)
+    config = _train_config(tmp_path / "independent")
+    assert config["factor_sampling.mode"] == "'independent'"
+    assert config["factor_sampling.pairs"] == "None"
+    train.train_with_gin(str(tmp_path / "correlated"), False, [], TINY_TRAINING + [
+        "factor_sampling.mode = 'correlated'", "factor_sampling.pairs = [('posX', 'scale')]",
+        "factor_sampling.strengths = [0.2]"])
+    config = _train_config(tmp_path / "correlated")
+    assert config["factor_sampling.mode"] == "'correlated'"
+    assert config["factor_sampling.pairs"] == "[('posX', 'scale')]"
+    assert config["factor_sampling.strengths"] == "[0.2]"
