@@ -19,6 +19,9 @@ from dlib_torch.data.ground_truth import factor_sampling
 from dlib_torch.methods.unsupervised import checkpoint  # pylint: disable=unused-import (as before: train.checkpoint)
 from dlib_torch.methods.unsupervised import composer  # pylint: disable=unused-import (registers @composer)
 from dlib_torch.methods.unsupervised import gt_decoder  # pylint: disable=unused-import (registers @gt_decoder)
+from dlib_torch.methods.unsupervised import hfs  # pylint: disable=unused-import (registers @hfs)
+from dlib_torch.methods.unsupervised import qlae  # pylint: disable=unused-import (registers @qlae, qlae_optimizer)
+from dlib_torch.methods.unsupervised import qlvae  # pylint: disable=unused-import (registers @qlvae)
 from dlib_torch.methods.unsupervised import vae  # pylint: disable=unused-import (registers the models)
 from dlib_torch.methods.unsupervised import training
 # The stage's machinery lives in training.py; these names stay importable from here.
