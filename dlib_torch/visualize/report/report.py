@@ -9,9 +9,10 @@
   results/                the records of step `report` (numbers of records, models, figures and tables)
 Families drawn when their records are present (each module's docstring says which paper and figure), in
 page order: overview (study coverage), generalisation, reconstructions, composition, abstract_reasoning,
-metric_correlation, score_distributions, regularisation, mean_vs_sampled, unsupervised_scores, fairness. A family
-whose records or columns are missing is skipped with a note on the page, never an error, so the report
-works on partial sweeps and on users' own studies. A finished output directory is kept unless `overwrite`.
+correlation (scores against the correlation strength of the training data), metric_correlation,
+score_distributions, regularisation, mean_vs_sampled, unsupervised_scores, fairness. A family whose records
+or columns are missing is skipped with a note on the page, never an error, so the report works on partial
+sweeps and on users' own studies. A finished output directory is kept unless `overwrite`.
 """
 import glob
 import os
@@ -98,6 +99,7 @@ def write_page(output_dir, records, study=None, max_reconstructions=48, dpi=100)
     matplotlib.use("Agg")
     from dlib_torch.visualize.report import abstract_reasoning
     from dlib_torch.visualize.report import composition
+    from dlib_torch.visualize.report import correlation
     from dlib_torch.visualize.report import fairness
     from dlib_torch.visualize.report import generalisation
     from dlib_torch.visualize.report import mean_vs_sampled
@@ -116,8 +118,8 @@ def write_page(output_dir, records, study=None, max_reconstructions=48, dpi=100)
     # The studies' own results first (they are absent from other studies), then Locatello et al.'s figures.
     models = _drawn(page, generalisation, records)
     _drawn(page, reconstructions, models, max_reconstructions)
-    for family in (composition, abstract_reasoning, metric_correlation, score_distributions, regularisation,
-                   mean_vs_sampled, unsupervised_scores, fairness):
+    for family in (composition, abstract_reasoning, correlation, metric_correlation, score_distributions,
+                   regularisation, mean_vs_sampled, unsupervised_scores, fairness):
         _drawn(page, family, records)
     page.write()
     return page
