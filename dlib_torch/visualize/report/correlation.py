@@ -38,7 +38,10 @@ def add_to_page(page, records):
     section = page.section("Disentanglement and correlated factors",
                            "Scores against the correlation strength of the training data (Träuble et al. 2021; Roth "
                            "et al. 2023): sigma of the Gaussian band of the correlated pair, 'none' for independent "
-                           "factors ({} representation).".format(representation))
+                           "factors ({} representation). Pair entanglement: the normalised mutual information "
+                           "between one factor of the pair and the code most informative about the other (InfoMEC's "
+                           "NMI matrix), averaged over both directions; near 0 when the two factors sit on different "
+                           "codes.".format(representation))
     models = model_table(records.frame)
     if models is None or not (models["strength"] < math.inf).any():
         section.note("No model was trained on correlated factors (train_config.factor_sampling.mode = "
