@@ -5,7 +5,7 @@ Each model's factor distribution comes from its training record (`factor_samplin
 uncorrelated to the strongest correlation (smallest sigma). One figure per data set: columns are the correlated
 pairs, rows the metrics, and one line per group of models that share every training setting but the seed and the
 factor sampling (the mean over seeds, bars one standard deviation). Uncorrelated models are the first point of every
-pair's panel. Beside each metric's main score (InfoM for InfoMEC), the pair entanglement: from InfoMEC's factor x
+pair's panel. Beside each metric's main score, the pair entanglement: from InfoMEC's factor x
 code NMI matrix, the information that the code most informative about one factor of the pair carries about the
 other, averaged over both directions (0: the two factors sit on different codes; it grows as one code carries both).
 """
@@ -28,8 +28,6 @@ ENTANGLEMENT = "pair_entanglement"
 # Methods of the correlated-data studies, beside the report's own names.
 METHOD_NAMES = {"beta_vae_hfs": "β-VAE + HFS", "beta_tc_vae_hfs": "β-TCVAE + HFS", "ada_gvae": "Ada-GVAE",
                 "ada_ml_vae": "Ada-ML-VAE", "qlae": "QLAE", "qlvae": "QLVAE"}
-# Score of a metric in this figure when it is not the metric's main score.
-SCORE_KEYS = {"infomec": "infom"}
 NMI_KEY = "evaluation_results.nmi.factor_{}.code_{}"
 
 
@@ -139,8 +137,7 @@ def score_table(records, models, representation):
     frame = records.frame[records.frame["representation"] == representation]
     parts = []
     for metric in records.metrics():
-        function = records.metric_function(metric)
-        key = SCORE_KEYS.get(function, records.score_keys[metric])
+        key = records.score_keys[metric]
         rows = frame[(frame["metric"] == metric) & frame["model_id"].isin(models["model_id"])]
         if "evaluation_results." + key not in rows.columns or rows.empty:
             continue
@@ -230,7 +227,8 @@ def factor_index(factor, names):
 
 def summarise(scores):
     """Mean, standard deviation and count over seeds of each (data set, pair, group, strength, metric)."""
-    grouped = scores.groupby(["dataset", "panel_pair", "group_label", "strength", "metric"], dropna=False)["value"]
+    grouped = scores.groupby(["dataset", "panel_pair", "method", "group_label", "strength", "metric"],
+                             dropna=False)["value"]
     summary = pd.DataFrame({"mean": grouped.mean(), "std": grouped.std(ddof=0), "count": grouped.size()})
     return summary.reset_index().rename(columns={"panel_pair": "pair", "group_label": "group"})
 
@@ -243,7 +241,7 @@ def metric_order(metrics):
 def metric_label(metric):
     if metric == ENTANGLEMENT:
         return "Pair entanglement"
-    return {"infomec": "InfoM"}.get(metric, main_scores.display_name(metric))
+    return main_scores.display_name(metric)
 
 
 def strength_label(strength):
@@ -254,7 +252,8 @@ def draw_dataset(section, summary, dataset, representation, num_models):
     """One figure: columns are the pairs, rows the metrics, lines the groups (mean ± std over seeds)."""
     pairs = sorted(summary["pair"].unique())
     metrics = metric_order(set(summary["metric"]))
-    groups = sorted(summary["group"].unique())
+    methods = summary.drop_duplicates("group").set_index("group")["method"]
+    groups = sorted(methods.index, key=lambda g: (records_lib.method_sort_key(methods[g]), g))
     strengths = sorted(summary["strength"].unique(), reverse=True)  # none (inf) first, strongest last
     position = {s: k for k, s in enumerate(strengths)}
     figure, axes = section.page.new_figure(len(pairs), len(metrics), width=3.0, height=2.0, wspace=0.6,

@@ -22,6 +22,7 @@ MAIN_SCORE_KEYS = {
     "unsupervised_metrics": "gaussian_total_correlation",
     "fairness": "mean_fairness:mean_pred:mean_sens",
     "held_out_reconstruction": "test_nll",
+    "infomec": "infom",
 }
 # Functions whose key depends on the training sizes of the config: "<largest size>:mean_test_accuracy".
 SIZED_ACCURACY_FUNCTIONS = ("downstream_task", "strong_downstream_task")
@@ -42,6 +43,7 @@ DISPLAY_NAMES = {
     "downstream_task_boosted_trees": "Downstream GBT",
     "fairness": "Unfairness",
     "held_out_reconstruction": "Held-out NLL",
+    "infomec": "InfoM",
 }
 # The order of Locatello et al.'s figures; other metrics follow in name order.
 METRIC_ORDER = ["beta_vae_sklearn", "factor_vae_metric", "mig", "dci", "modularity_explicitness", "sap_score", "irs",
