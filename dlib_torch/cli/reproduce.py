@@ -36,7 +36,7 @@ from dlib_torch.utils.errors import UserError
 
 # One unit of work; its kind (train, visualize, postprocess, evaluation, abstract_reasoning) is also its records'
 # step name.
-# `options` are keyword arguments of the visualisation.
+# `options` are keyword arguments of the visualisation; a training's are {"trainer": the study's trainer}.
 Step = collections.namedtuple("Step", ["kind", "name", "input_dir", "output_dir", "config_files", "bindings",
                                        "options"], defaults=[{}])
 
@@ -69,7 +69,8 @@ def plan(study, model_num, output_directory, model_dir=None):
         model_bindings, model_config_file = study.get_model_config(model_num)
         bindings = ["model.name = '{}'".format(_stem(model_config_file)),
                     "model.model_num = {}".format(model_num)] + model_bindings
-        steps.append(Step("train", "model", None, model_dir, [model_config_file], bindings))
+        steps.append(Step("train", "model", None, model_dir, [model_config_file], bindings,
+                          {"trainer": study.get_trainer(model_num)}))
     steps.append(Step("visualize", "visualizations", model_dir, os.path.join(output_directory, "visualizations"),
                       [], [], study.get_visualize_options()))
     random_state = np.random.RandomState(0)
@@ -181,8 +182,11 @@ def recorded_evaluation_mode(output_dir):
 
 def run_step(step, overwrite):
     """Runs one step through its stage's entry function."""
-    if step.kind == "train":
-        from dlib_torch.methods.unsupervised import train
+    if step.kind == "train":  # the study's trainer: dtl_train's, or dtl_train_weakly_supervised's for 'weak'
+        if step.options.get("trainer") == "weak":
+            from dlib_torch.methods.weak import train_weak_lib as train
+        else:
+            from dlib_torch.methods.unsupervised import train
         train.train_with_gin(step.output_dir, overwrite, step.config_files, step.bindings)
     elif step.kind == "visualize":
         from dlib_torch.visualize import visualize_model

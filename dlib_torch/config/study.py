@@ -3,8 +3,10 @@
 A study lives in a folder (DESIGN §6):
   sweep.py               defines get_config() -> list of {gin parameter: value}, one per model number;
                          optionally get_model_config_file(config) -> gin file relative to the folder
-                         (default model_configs/shared.gin) and VISUALIZE_OPTIONS, arguments of the
-                         visualisation (num_animations, num_frames, fps, num_points_irs)
+                         (default model_configs/shared.gin); get_trainer(config) -> 'unsupervised' (the
+                         default: dtl_train's trainer) or 'weak' (dtl_train_weakly_supervised's, for pairs of
+                         observations); and VISUALIZE_OPTIONS, arguments of the visualisation (num_animations,
+                         num_frames, fps, num_points_irs)
   model_configs/         the training gin files
   postprocess_configs/   one gin file per representation (mean.gin, sampled.gin, ...)
   metric_configs/        one gin file per metric
@@ -24,6 +26,8 @@ from dlib_torch.utils.errors import UserError
 
 DEFAULT_MODEL_CONFIG = os.path.join("model_configs", "shared.gin")
 VISUALIZE_ARGUMENTS = ("num_animations", "num_frames", "fps", "num_points_irs")
+# The trainers a study's model may name: dtl_train's (unsupervised) and dtl_train_weakly_supervised's (weak).
+TRAINERS = ("unsupervised", "weak")
 
 
 class Study:
@@ -45,6 +49,11 @@ class Study:
         """Number of model numbers in the study (valid ones are 0 .. num_models() - 1)."""
         raise NotImplementedError()
 
+    def get_trainer(self, model_num=0):
+        """The trainer of model `model_num`, one of TRAINERS (default 'unsupervised')."""
+        del model_num
+        return "unsupervised"
+
     def get_visualize_options(self):
         """Keyword arguments of the visualisation of every model (default: none, the reference's)."""
         return {}
@@ -64,6 +73,10 @@ class Study:
         print("--")
         for binding in model_bindings:
             print(binding)
+        trainer = self.get_trainer(model_num)
+        if trainer != "unsupervised":
+            print()
+            print("Trainer: {} (pairs of observations, as dtl_train_weakly_supervised)".format(trainer))
 
     def print_postprocess_config(self):
         """Prints the postprocessing gin files."""
@@ -124,6 +137,14 @@ class FolderStudy(Study):
         if not os.path.isfile(path):
             raise UserError("study '{}': model config file {} does not exist".format(self.name, path))
         return hyperparams.to_bindings(config), path
+
+    def get_trainer(self, model_num=0):
+        choose = getattr(self.sweep, "get_trainer", None)
+        trainer = choose(self.get_config(model_num)) if choose else "unsupervised"
+        if trainer not in TRAINERS:
+            raise UserError("study '{}': get_trainer returned {!r} for model {}; it must be one of {}".format(
+                self.name, trainer, model_num, ", ".join(TRAINERS)))
+        return trainer
 
     def get_visualize_options(self):
         options = dict(getattr(self.sweep, "VISUALIZE_OPTIONS", {}))

@@ -9,6 +9,9 @@ names that (a dlib_torch addition for metrics that need the model itself, such a
 get the real data set). Pictures a metric asks for (unified_scores' matrices) are handed over by the metric and
 drawn here, after it returns (metrics/artifacts.py). How the representation is fed to the metric (codes cached
 per observation, or direct encoding) is decided in metric_inputs.py; results are the same either way.
+Metrics sample factors independently, whatever the training drew; `evaluation.factor_sampling = 'training'`
+opts into the factor sampling of the model's training record (correlated pairs; recorded as
+`evaluation_config.evaluation.factor_sampling` and `evaluation_config.factor_sampling.*`).
 """
 import dataclasses
 import importlib
@@ -24,6 +27,7 @@ import gin
 import numpy as np
 import torch
 
+from dlib_torch.data.ground_truth import factor_sampling as factor_sampling_lib
 from dlib_torch.data.ground_truth import named_data
 from dlib_torch.data.ground_truth import splits
 from dlib_torch.evaluation import input_checks
@@ -44,6 +48,8 @@ from dlib_torch.utils import validation
 from dlib_torch.utils.errors import ConfigError
 
 METRIC_ARGUMENTS = ("ground_truth_data", "representation_function", "random_state")
+# evaluation.factor_sampling: independent factors (the default, as Träuble et al. evaluate), or the training's.
+FACTOR_SAMPLING_CHOICES = ("independent", "training")
 
 
 def _import_metric_modules():
@@ -122,7 +128,8 @@ def evaluate_with_gin(model_dir, output_dir, overwrite=False, gin_config_files=N
 
 
 @gin.configurable("evaluation", denylist=["model_dir", "output_dir", "overwrite"])
-def evaluate(model_dir, output_dir, overwrite=False, evaluation_fn=gin.REQUIRED, random_seed=gin.REQUIRED, name=""):
+def evaluate(model_dir, output_dir, overwrite=False, evaluation_fn=gin.REQUIRED, random_seed=gin.REQUIRED, name="",
+             factor_sampling="independent"):
     """Loads a representation module and scores it with `evaluation_fn`.
 
     Args:
@@ -132,10 +139,18 @@ def evaluate(model_dir, output_dir, overwrite=False, evaluation_fn=gin.REQUIRED,
       evaluation_fn: the metric, e.g. `@mig` (see metrics/).
       random_seed: seed of the metric's numpy RandomState (and of the sampled representation's noise).
       name: names the metric in the records and its artifact directory.
+      factor_sampling: 'independent' (every factor uniform and independent, whatever the training drew) or
+        'training' (the `factor_sampling.*` recorded in the model's train.gin, e.g. its correlated pairs).
     """
     input_checks.require_representation(model_dir)
     metric_parameters = _metric_parameters(evaluation_fn)
     validate_parameters(evaluation_fn, random_seed)
+    validation.check_choice("evaluation.factor_sampling", factor_sampling, FACTOR_SAMPLING_CHOICES)
+    bound = auto_dataset.bound_factor_sampling_parameters()
+    if bound:
+        raise ConfigError("{} is bound in the evaluation config; an evaluation takes its factor sampling from "
+                          "evaluation.factor_sampling ('independent', or 'training': the model's recorded one), so "
+                          "remove the binding".format(bound[0]))
     inputs = [model_dir] + input_checks.trained_model_candidates(model_dir)
     with output_dirs.claim(output_dir, "evaluation", overwrite, inputs=inputs):
         experiment_timer = time.time()
@@ -148,6 +163,9 @@ def evaluate(model_dir, output_dir, overwrite=False, evaluation_fn=gin.REQUIRED,
         auto_dataset.resolve_held_out(os.path.join(model_dir, "results", "gin", "train.gin"))
         # The whole data set unless the metric config restricts it to a side of a held-out split.
         dataset = splits.apply_held_out_split(named_data.get_named_ground_truth_data())
+        if factor_sampling == "training":
+            auto_dataset.resolve_factor_sampling(os.path.join(model_dir, "results", "gin", "train.gin"))
+            dataset = factor_sampling_lib.apply_factor_sampling(dataset)
         device = device_lib.select_device(runtime.device)
         module = exported_modules.load(exported_modules.exported_path(model_dir, exported_modules.REPRESENTATION),
                                        device)

@@ -8,8 +8,9 @@ import pytest
 from dlib_torch.config import reproduce
 from dlib_torch.utils.errors import UserError
 
-SHIPPED = ["abstract_reasoning_study_v1", "composition_quickstart", "composition_study_v1", "fairness_study_v1",
-           "generalisation_study_v1", "generalisation_study_v1_paper_architectures", "paper_table_dsprites",
+SHIPPED = ["abstract_reasoning_study_v1", "composition_quickstart", "composition_study_v1", "correlation_quickstart",
+           "correlation_study_v1", "fairness_study_v1", "generalisation_study_v1",
+           "generalisation_study_v1_paper_architectures", "latent_quantization_hfs_study_v1", "paper_table_dsprites",
            "paper_table_dsprites_cpu", "quickstart", "test", "unsupervised_study_v1"]
 
 

@@ -122,3 +122,21 @@ def test_visualize_options(tmp_path):
     study = study_lib.FolderStudy(write_study(tmp_path / "bad", source))
     with pytest.raises(UserError, match="unknown arguments frames; valid: num_animations"):
         study.get_visualize_options()
+
+
+def test_trainer_is_unsupervised_unless_the_sweep_chooses_weak(tmp_path, capsys):
+    study = study_lib.FolderStudy(write_study(tmp_path / "plain", SWEEP))
+    assert study.get_trainer(3) == "unsupervised"
+    source = textwrap.dedent(SWEEP) + "def get_trainer(config):\n    return 'weak' if config['vae.beta'] > 1 else " \
+                                      "'unsupervised'\n"
+    study = study_lib.FolderStudy(write_study(tmp_path / "weak", source))
+    assert [study.get_trainer(n) for n in (0, 3)] == ["unsupervised", "weak"]
+    study.print_model_config(3)
+    assert "Trainer: weak" in capsys.readouterr().out
+    study.print_model_config(0)
+    assert "Trainer" not in capsys.readouterr().out
+    source = textwrap.dedent(SWEEP) + "def get_trainer(config):\n    return 'semi'\n"
+    study = study_lib.FolderStudy(write_study(tmp_path / "bad", source))
+    with pytest.raises(UserError, match=r"get_trainer returned 'semi' for model 1; it must be one of unsupervised, "
+                                        r"weak"):
+        study.get_trainer(1)

@@ -187,6 +187,60 @@ def test_held_out_auto_restricts_the_metric_to_a_side_of_the_models_split(tiny_m
     assert _load(str(tmp_path / "train"), "json/evaluation_config.json")["held_out.split"] == "'shape2tx'"
 
 
+@gin.configurable("pair_probe", denylist=["ground_truth_data", "representation_function", "random_state",
+                                          "artifact_dir"])
+def pair_probe(ground_truth_data, representation_function, random_state, artifact_dir=None):
+    """A metric that reports the correlation of posX and posY in the factors it samples."""
+    factors = ground_truth_data.sample_factors(2000, random_state)
+    return {"posx_posy_correlation": float(np.corrcoef(factors[:, 3], factors[:, 4])[0, 1])}
+
+
+CORRELATED = ["factor_sampling.mode = 'correlated'", "factor_sampling.pairs = [('posX', 'posY')]",
+              "factor_sampling.strengths = [0.2]"]
+PAIR_PROBE = ["evaluation.evaluation_fn = @pair_probe", "dataset.name = 'auto'", "evaluation.random_seed = 0"]
+
+
+def test_factors_are_independent_unless_the_training_sampling_is_asked_for(tiny_model, tmp_path):
+    post_dir = str(tmp_path / "post")
+    postprocess.postprocess_with_gin(tiny_model(*CORRELATED), post_dir, False, [],
+                                     ["postprocess.postprocess_fn = @mean_representation", "dataset.name = 'auto'",
+                                      "postprocess.random_seed = 0"])
+    found, configs = {}, {}
+    for mode in ("default", "independent", "training"):
+        bindings = PAIR_PROBE + ([] if mode == "default" else ["evaluation.factor_sampling = '{}'".format(mode)])
+        evaluate.evaluate_with_gin(post_dir, str(tmp_path / mode), False, [], bindings)
+        found[mode] = _load(str(tmp_path / mode), "json/evaluation_results.json")["posx_posy_correlation"]
+        configs[mode] = _load(str(tmp_path / mode), "json/evaluation_config.json")
+    assert abs(found["default"]) < 0.1 and found["independent"] == found["default"]
+    assert found["training"] > 0.7  # sigma 0.2 ties posY to posX
+    assert configs["default"]["evaluation.factor_sampling"] == "'independent'"
+    assert "factor_sampling.mode" not in configs["default"]
+    assert configs["training"]["evaluation.factor_sampling"] == "'training'"
+    assert configs["training"]["factor_sampling.mode"] == "'correlated'"
+    assert configs["training"]["factor_sampling.pairs"] == "[('posX', 'posY')]"
+    assert configs["training"]["factor_sampling.strengths"] == "[0.2]"
+
+
+def test_training_sampling_of_an_independent_model_is_independent(postprocessed, tmp_path):
+    evaluate.evaluate_with_gin(postprocessed, str(tmp_path / "m"), False, [],
+                               PAIR_PROBE + ["evaluation.factor_sampling = 'training'"])
+    assert abs(_load(str(tmp_path / "m"), "json/evaluation_results.json")["posx_posy_correlation"]) < 0.1
+    assert _load(str(tmp_path / "m"), "json/evaluation_config.json")["factor_sampling.mode"] == "'independent'"
+
+
+@pytest.mark.parametrize("bindings, message", [
+    (["evaluation.factor_sampling = 'correlated'"], r"evaluation.factor_sampling = 'correlated' is not allowed; it "
+                                                    r"must be one of 'independent', 'training'"),
+    (CORRELATED[:1], r"factor_sampling.mode is bound in the evaluation config; .* remove the binding"),
+    (["evaluation.factor_sampling = 'training'"] + CORRELATED[1:2], r"factor_sampling.pairs is bound"),
+])
+def test_factor_sampling_errors_before_work(postprocessed, tmp_path, bindings, message):
+    output_dir = str(tmp_path / "metrics")
+    with pytest.raises(ConfigError, match=message):
+        evaluate.evaluate_with_gin(postprocessed, output_dir, False, [], PAIR_PROBE + bindings)
+    assert not os.path.exists(output_dir)
+
+
 def test_fast_mode_is_recorded_and_keeps_the_keys(postprocessed, tmp_path):
     dci = ["evaluation.evaluation_fn = @dci", "dataset.name = 'auto'", "evaluation.random_seed = 0",
            "dci.num_train = 200", "dci.num_test = 100"]

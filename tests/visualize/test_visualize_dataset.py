@@ -38,3 +38,26 @@ def test_visualize_dataset_unknown_name_is_one_line_error(tmp_path):
     assert run.returncode == 2
     assert run.stderr.strip().splitlines() == [run.stderr.strip()]
     assert "unknown dataset 'nope'" in run.stderr
+
+
+def test_correlated_sampling_adds_the_joint_histogram_of_each_pair(tmp_path):
+    bindings = ["factor_sampling.mode = 'correlated'", "factor_sampling.pairs = [('posX', 'scale')]",
+                "factor_sampling.strengths = [0.2]"]
+    run = subprocess.run([_command("dtl_visualize_dataset"), "--name=dsprites_procedural", "--path", str(tmp_path)]
+                         + ["--gin_bindings=" + b for b in bindings], check=True, capture_output=True, text=True,
+                         timeout=120)
+    assert "pictures in" in run.stdout
+    picture = np.asarray(Image.open(tmp_path / "dsprites_procedural" / "factor_joint_3_1.png").convert("RGB"))
+    assert picture.shape[0] > 300 and picture.shape[1] > 600
+    assert len(np.unique(picture.reshape(-1, 3), axis=0)) > 50  # two coloured histograms, not a blank page
+
+
+def test_a_bad_factor_sampling_binding_is_one_line_error(tmp_path):
+    run = subprocess.run([_command("dtl_visualize_dataset"), "--name=dsprites_procedural", "--path", str(tmp_path),
+                          "--gin_bindings=factor_sampling.mode = 'correlated'",
+                          "--gin_bindings=factor_sampling.pairs = [('posX', 'size')]",
+                          "--gin_bindings=factor_sampling.strengths = [0.2]"],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2
+    assert run.stderr.strip().splitlines() == [run.stderr.strip()]
+    assert "factor_sampling.pairs: unknown factor 'size'" in run.stderr

@@ -17,6 +17,7 @@ import collections
 
 import numpy as np
 
+from dlib_torch.data.ground_truth import correlated_factors
 from dlib_torch.data.ground_truth import splits
 from dlib_torch.data.ground_truth import util
 from dlib_torch.utils.errors import ConfigError
@@ -30,7 +31,8 @@ TripletFactors = collections.namedtuple("TripletFactors", ["reference", "command
 class TripletSampler:
     """Draws triplet factors on a factor grid restricted to `train_mask` (held-out ones from `test_mask`)."""
 
-    def __init__(self, factors_num_values, train_mask=None, test_mask=None, split_name=None):
+    def __init__(self, factors_num_values, train_mask=None, test_mask=None, split_name=None, sample_references=None):
+        self.sample_references = sample_references  # (num, random_state) -> references; None: uniform
         self.sizes = np.asarray(factors_num_values, dtype=np.int64)
         grid_size = int(np.prod(self.sizes))
         self.train_mask = np.ones(grid_size, bool) if train_mask is None else np.asarray(train_mask, bool)
@@ -48,10 +50,15 @@ class TripletSampler:
 
     @classmethod
     def from_data(cls, data):
-        """The sampler of a training view: a `HeldOutData` side (its kept combinations) or a whole data set."""
+        """The sampler of a training view: a `HeldOutData` side (its kept combinations) or a whole data set; under
+        correlated factor sampling, references follow the correlated joint."""
+        sample_references = None
+        if isinstance(data, correlated_factors.CorrelatedFactors):
+            sample_references, data = data.sample_factors, data.base
         if isinstance(data, splits.HeldOutData):
-            return cls(data.factors_num_values, data.mask, split_name=data.split_name)
-        return cls(data.factors_num_values)
+            return cls(data.factors_num_values, data.mask, split_name=data.split_name,
+                       sample_references=sample_references)
+        return cls(data.factors_num_values, sample_references=sample_references)
 
     @classmethod
     def from_split(cls, data, split, train_predicate=None, side="train"):
@@ -75,15 +82,14 @@ class TripletSampler:
         train_rows = np.flatnonzero(self.train_mask)
         if train_rows.size == 0:
             raise ConfigError("the held-out split {!r} leaves no training combinations".format(self.split_name))
-        reference = util.rows_to_factors(train_rows[random_state.randint(train_rows.size, size=num)], self.sizes)
+        reference = self._references(train_rows, num, random_state)
         dim = self.changeable[random_state.randint(self.changeable.size, size=num)]
         target, ok = self._change_one_factor(reference, dim, self.train_mask, random_state)
         for _ in range(_MAX_REDRAWS):  # references with no training neighbour along `dim`: draw them again
             if ok.all():
                 break
             bad = np.flatnonzero(~ok)
-            reference[bad] = util.rows_to_factors(train_rows[random_state.randint(train_rows.size, size=bad.size)],
-                                                  self.sizes)
+            reference[bad] = self._references(train_rows, bad.size, random_state)
             dim[bad] = self.changeable[random_state.randint(self.changeable.size, size=bad.size)]
             target[bad], ok[bad] = self._change_one_factor(reference[bad], dim[bad], self.train_mask, random_state)
         if not ok.all():
@@ -92,6 +98,12 @@ class TripletSampler:
                               .format(self.split_name))
         command = self._commands(target, dim, self.train_mask, random_state)
         return TripletFactors(reference, command, target, dim)
+
+    def _references(self, train_rows, num, random_state):
+        """`num` reference combinations on the training side: uniform, or from `sample_references`."""
+        if self.sample_references is not None:
+            return self.sample_references(num, random_state)
+        return util.rows_to_factors(train_rows[random_state.randint(train_rows.size, size=num)], self.sizes)
 
     def held_out_triplets(self, num, random_state, command_side="train"):
         """`num` triplets whose target is a held-out combination, reference on the training side, command on the

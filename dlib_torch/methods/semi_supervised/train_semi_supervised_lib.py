@@ -17,8 +17,7 @@ that trains a semi-supervised model must not also train with train.py, as the re
 import gin
 import numpy as np
 
-from dlib_torch.data.ground_truth import named_data
-from dlib_torch.data.ground_truth import splits
+from dlib_torch.data.ground_truth import factor_sampling
 from dlib_torch.methods.semi_supervised import semi_supervised_utils
 from dlib_torch.methods.semi_supervised import semi_supervised_vae
 from dlib_torch.training import trainer
@@ -83,7 +82,7 @@ def train(model_dir, overwrite=False, model=gin.REQUIRED, training_steps=gin.REQ
     semi_supervised_utils.validate_parameters()
     if trainer.already_trained(model_dir, overwrite):
         return
-    dataset = splits.apply_held_out_split(named_data.get_named_ground_truth_data())
+    dataset = factor_sampling.training_data()
     if dataset.observations_are_deterministic:  # a finite set of images: the labelled set must fit in it
         semi_supervised_utils.validate_parameters(num_labelled_samples, int(np.prod(dataset.factors_num_values)))
     observations, labels, factor_sizes = semi_supervised_utils.sample_supervised_data(

@@ -15,10 +15,12 @@ the CPU ends with the same parameters, bit for bit, as a run that was never inte
 import gin
 import numpy as np
 
-from dlib_torch.data.ground_truth import named_data
-from dlib_torch.data.ground_truth import splits
+from dlib_torch.data.ground_truth import factor_sampling
 from dlib_torch.methods.unsupervised import composer  # pylint: disable=unused-import (registers @composer)
 from dlib_torch.methods.unsupervised import gt_decoder  # pylint: disable=unused-import (registers @gt_decoder)
+from dlib_torch.methods.unsupervised import hfs  # pylint: disable=unused-import (registers @hfs)
+from dlib_torch.methods.unsupervised import qlae  # pylint: disable=unused-import (registers @qlae, qlae_optimizer)
+from dlib_torch.methods.unsupervised import qlvae  # pylint: disable=unused-import (registers @qlvae)
 from dlib_torch.methods.unsupervised import vae  # pylint: disable=unused-import (registers the models)
 from dlib_torch.training import trainer
 from dlib_torch.utils import gin_utils
@@ -41,7 +43,8 @@ def train_with_gin(model_dir, overwrite=False, gin_config_files=None, gin_bindin
 @gin.configurable("model", denylist=["model_dir", "overwrite"])
 def train(model_dir, overwrite=False, model=gin.REQUIRED, training_steps=gin.REQUIRED, random_seed=gin.REQUIRED,
           batch_size=gin.REQUIRED, eval_steps=1000, name="", model_num=None):
-    """Trains `model` on `dataset.name` (restricted by `held_out.split`), exports it, evaluates it, records it.
+    """Trains `model` on `dataset.name` (restricted by `held_out.split`, drawn as `factor_sampling` says), exports
+    it, evaluates it, records it.
 
     Args:
       model_dir: directory of the model.
@@ -78,5 +81,5 @@ def validate_parameters(training_steps, random_seed, batch_size, eval_steps):
 
 
 def load_training_data():
-    """The data set training samples from: `dataset.name`, restricted to the kept side of `held_out.split`."""
-    return splits.apply_held_out_split(named_data.get_named_ground_truth_data())
+    """The data set training samples from: `dataset.name`, the kept side of `held_out.split`, `factor_sampling`."""
+    return factor_sampling.training_data()

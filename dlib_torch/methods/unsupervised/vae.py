@@ -81,15 +81,18 @@ def compute_gaussian_kl(z_mean, z_logvar):
 
 @gin.configurable("vae")
 class BetaVAE(BaseVAE):
-    """beta-VAE (Higgins et al., https://openreview.net/forum?id=Sy2fzU9gl, Eq. 4): regularizer = beta * KL."""
+    """beta-VAE (Higgins et al., https://openreview.net/forum?id=Sy2fzU9gl, Eq. 4): regularizer = beta * KL
+    (+ the HFS regulariser of the posterior means with `vae.hfs = @hfs()`, hfs.py)."""
 
-    def __init__(self, beta=gin.REQUIRED):
+    def __init__(self, beta=gin.REQUIRED, hfs=None):
         super().__init__()
         self.beta = validation.check_float("vae.beta", beta, minimum=0)
+        self.hfs = hfs
 
     def regularizer(self, kl_loss, z_mean, z_logvar, z_sampled):
-        del z_mean, z_logvar, z_sampled
-        return self.beta * kl_loss
+        del z_logvar, z_sampled
+        regularizer = self.beta * kl_loss
+        return regularizer if self.hfs is None else regularizer + self.hfs(z_mean)
 
 
 def anneal(c_max, step, iteration_threshold):
@@ -258,12 +261,14 @@ def total_correlation(z, z_mean, z_logvar):
 class BetaTCVAE(BaseVAE):
     """beta-TC-VAE (Chen et al., https://arxiv.org/abs/1802.04942, Eq. 5 with alpha = gamma = 1).
 
-    regularizer = KL + (beta - 1) * TC.
+    regularizer = KL + (beta - 1) * TC (+ the HFS regulariser of the posterior means with `beta_tc_vae.hfs = @hfs()`).
     """
 
-    def __init__(self, beta=gin.REQUIRED):
+    def __init__(self, beta=gin.REQUIRED, hfs=None):
         super().__init__()
         self.beta = validation.check_float("beta_tc_vae.beta", beta, minimum=0)
+        self.hfs = hfs
 
     def regularizer(self, kl_loss, z_mean, z_logvar, z_sampled):
-        return (self.beta - 1.0) * total_correlation(z_sampled, z_mean, z_logvar) + kl_loss
+        regularizer = (self.beta - 1.0) * total_correlation(z_sampled, z_mean, z_logvar) + kl_loss
+        return regularizer if self.hfs is None else regularizer + self.hfs(z_mean)

@@ -13,7 +13,9 @@ from dlib_torch.utils import validation
 
 @gin.configurable("dynamics", denylist=["z", "ground_truth_data", "random_state", "return_index"])
 def simple_dynamics(z, ground_truth_data, random_state, return_index=False, k=gin.REQUIRED):
-    """Resamples, in place, the factors of one pair's second observation: `choice([1, k])` random factors.
+    """Resamples, in place, the factors of one pair's second observation: `choice([1, k])` random factors, each
+    uniform (the reference) or, for a data set with `resample_factors` (correlated factors), jointly from the
+    correlated distribution given the factors the pair shares.
 
     Args:
       z: factors [1, num_factors] of the first observation (modified in place).
@@ -31,8 +33,14 @@ def simple_dynamics(z, ground_truth_data, random_state, return_index=False, k=gi
         k_observed = validation.check_int("dynamics.k", k, minimum=1, maximum=ground_truth_data.num_factors)
     index_list = random_state.choice(z.shape[1], random_state.choice([1, k_observed]), replace=False)
     index = -1
-    for index in index_list:
-        z[:, index] = random_state.randint(ground_truth_data.factors_num_values[index])
+    resample = getattr(ground_truth_data, "resample_factors", None)
+    if resample is not None:
+        # Correlated factors: the changed factors come from the joint given the shared ones (Träuble et al.).
+        z[:] = resample(z, index_list, random_state)
+        index = index_list[-1]
+    else:
+        for index in index_list:
+            z[:, index] = random_state.randint(ground_truth_data.factors_num_values[index])
     if return_index:
         return z, index
     return z, k_observed

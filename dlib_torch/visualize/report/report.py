@@ -9,11 +9,11 @@
   results/                the records of step `report` (numbers of records, models, figures and tables)
 Families drawn when their records are present (each module's docstring says which paper and figure), in
 page order: overview (study coverage), generalisation, paper_comparison (ours beside the paper's tables),
-reconstructions, composition, abstract_reasoning, metric_correlation, score_distributions, regularisation,
-mean_vs_sampled, unsupervised_scores, fairness. A family whose records or columns are missing is skipped with a
-note on the page, never an error, so the report works on partial sweeps and on users' own studies. Tables that
-average over seeds average the seeds of one configuration only (settings.py). A finished output directory is kept
-unless `overwrite`.
+reconstructions, composition, abstract_reasoning, correlation (scores against the correlation strength of the
+training data), metric_correlation, score_distributions, regularisation, mean_vs_sampled, unsupervised_scores,
+fairness. A family whose records or columns are missing is skipped with a note on the page, never an error, so
+the report works on partial sweeps and on users' own studies. Tables that average over seeds average the seeds
+of one configuration only (settings.py). A finished output directory is kept unless `overwrite`.
 """
 import glob
 import os
@@ -100,6 +100,7 @@ def write_page(output_dir, records, study=None, max_reconstructions=48, dpi=100)
     matplotlib.use("Agg")
     from dlib_torch.visualize.report import abstract_reasoning
     from dlib_torch.visualize.report import composition
+    from dlib_torch.visualize.report import correlation
     from dlib_torch.visualize.report import fairness
     from dlib_torch.visualize.report import generalisation
     from dlib_torch.visualize.report import mean_vs_sampled
@@ -120,8 +121,8 @@ def write_page(output_dir, records, study=None, max_reconstructions=48, dpi=100)
     models = _drawn(page, generalisation, records)
     _drawn(page, paper_comparison, records)
     _drawn(page, reconstructions, models, max_reconstructions)
-    for family in (composition, abstract_reasoning, metric_correlation, score_distributions, regularisation,
-                   mean_vs_sampled, unsupervised_scores, fairness):
+    for family in (composition, abstract_reasoning, correlation, metric_correlation, score_distributions,
+                   regularisation, mean_vs_sampled, unsupervised_scores, fairness):
         _drawn(page, family, records)
     page.write()
     return page

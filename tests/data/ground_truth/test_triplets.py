@@ -92,3 +92,15 @@ def test_isolated_training_combinations_are_a_clear_error():
 
 def test_actions_are_one_hot():
     np.testing.assert_array_equal(triplets.action_one_hot(np.array([2, 0]), 3), [[0, 0, 1], [1, 0, 0]])
+
+
+def test_under_correlated_sampling_references_follow_the_joint_on_the_training_side(dsprites):
+    from dlib_torch.data.ground_truth import correlated_factors
+    view, _ = splits.held_out_split(dsprites, "shape2tx")
+    data = correlated_factors.CorrelatedFactors(view, [(3, 4)], [0.05])
+    sampler = triplets.TripletSampler.from_data(data)
+    np.testing.assert_array_equal(sampler.train_mask, view.mask)
+    t = sampler.training_triplets(2000, np.random.RandomState(0))
+    _assert_one_factor_changed(t)
+    assert view.contains(t.reference).all() and view.contains(t.target).all()
+    assert np.abs(t.reference[:, 3] - t.reference[:, 4]).mean() < 2.0  # uniform positions: 10.7 apart

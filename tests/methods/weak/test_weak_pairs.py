@@ -47,3 +47,34 @@ def test_pairs_are_stacked_along_the_height_and_deterministic():
     factors = data.sample_factors(6, rs)
     assert not np.array_equal(observations[:, :64], observations[:, 64:])
     np.testing.assert_array_equal(observations[:, :64], data.sample_observations_from_factors(factors, rs))
+
+
+def test_correlated_pairs_share_the_unchanged_factors_and_stay_in_the_correlated_joint():
+    from dlib_torch.data.ground_truth import factor_sampling
+    data = factor_sampling.apply_factor_sampling(_data(), mode="correlated", pairs=[("posX", "posY")],
+                                                 strengths=[0.1])
+    gin.parse_config(["dynamics.k = 1"])
+    rs = np.random.RandomState(0)
+    factors = data.sample_factors(4000, rs)
+    second = np.empty_like(factors)
+    for n, row in enumerate(factors):
+        after, label = weak_pairs.simple_dynamics(row[None].copy(), data, rs, return_index=True)
+        assert set(np.flatnonzero(after[0] != row)) <= {label}
+        second[n] = after[0]
+    # posX and posY of the second observations are as close as the configured joint makes them, which
+    # independent resampling of the changed factor would not give.
+    expected = data.pair_joint(3, 4)
+    expected_distance = np.sum(expected * np.abs(np.arange(32)[:, None] - np.arange(32)[None, :]))
+    distance = np.abs(second[:, 3] - second[:, 4]).mean()
+    assert abs(distance - expected_distance) < 0.15 * expected_distance
+    assert expected_distance < 4.0  # (independent positions are 10.7 apart on average)
+
+
+def test_correlated_weak_batches_are_deterministic():
+    from dlib_torch.data.ground_truth import factor_sampling
+    data = factor_sampling.apply_factor_sampling(_data(), mode="correlated", pairs=[(1, 2)], strengths=[0.2])
+    gin.parse_config(["dynamics.k = -1"])
+    a = weak_pairs.sample_weak_pairs(data, 8, np.random.RandomState(3))
+    b = weak_pairs.sample_weak_pairs(data, 8, np.random.RandomState(3))
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
