@@ -49,7 +49,7 @@ def test_every_installed_command_is_in_the_matrix():
 
 
 def test_the_matrix_size():
-    """The size the documentation states (docs/reliability.md): commands x classes, less inapplicable pairs."""
+    """The size the documentation states (docs/output-directories.md): commands x classes, less inapplicable pairs."""
     assert len(REGISTRY) == 17 and len(CLASSES) == 10
     assert len(CASES) == 17 * 10 - sum(not _applicable(c, k) for c in REGISTRY for k in CLASSES)
 
