@@ -64,9 +64,7 @@ def summary(models):
 
 
 def _row_order(row):
-    value = row["hyperparameter"] if pd.notna(row["hyperparameter"]) else -np.inf
-    return (row["dataset"], records_lib.condition_sort_key(row["condition"]), records_lib.method_sort_key(row["method"]),
-            value, row["model_label"])
+    return (row["dataset"],) + records_lib.configuration_sort_key(row, "model_label")
 
 
 def add_to_page(page, records):

@@ -56,9 +56,7 @@ def comparison(records):
 
 
 def _order(row):
-    strength = row["hyperparameter"] if pd.notna(row["hyperparameter"]) else -np.inf
-    return (row["table"], row["dataset"], records_lib.condition_sort_key(row["condition"]),
-            records_lib.method_sort_key(row["method"]), strength, row["model"])
+    return (row["table"], row["dataset"]) + records_lib.configuration_sort_key(row, "model")
 
 
 def add_to_page(page, records):

@@ -70,10 +70,8 @@ def add_to_page(page, models, max_examples):
 
 def _order(row):
     """The papers' order: data set, condition, method, regulariser strength, then model number."""
-    strength = row["hyperparameter"] if pd.notna(row["hyperparameter"]) else -np.inf
     number = row["model_num"] if pd.notna(row["model_num"]) else np.inf
-    return (row["dataset"], records_lib.condition_sort_key(row["condition"]),
-            records_lib.method_sort_key(row["method"]), strength, row["setting_label"], number)
+    return (row["dataset"],) + records_lib.configuration_sort_key(row, "setting_label") + (number,)
 
 
 def _integer(value):
