@@ -51,8 +51,7 @@ def summary(values, keys):
     described = grouped.agg(model=("setting_label", "first"), method=("method", "first"),
                             hyperparameter=("hyperparameter", "first"), models=("model_id", "nunique"))
     stats = described.join(stats).reset_index()
-    order = sorted(range(len(stats)), key=lambda i: _order(stats.iloc[i]))
-    return stats.iloc[order].reset_index(drop=True)
+    return records_lib.sorted_rows(stats, _order)
 
 
 def _order(row):

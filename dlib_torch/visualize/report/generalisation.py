@@ -60,7 +60,7 @@ def summary(models):
                          train_nll_mean=("train_nll", "mean"), train_nll_std=("train_nll", "std"),
                          test_nll_mean=("test_nll", "mean"), test_nll_std=("test_nll", "std"),
                          d_mean=("D", "mean"), d_std=("D", "std"), d_key=("d_key", "first")).reset_index()
-    return result.iloc[sorted(range(len(result)), key=lambda i: _row_order(result.iloc[i]))].reset_index(drop=True)
+    return records_lib.sorted_rows(result, _row_order)
 
 
 def _row_order(row):

@@ -51,8 +51,7 @@ def comparison(records):
     if not rows:
         return pd.DataFrame()
     table = pd.DataFrame(rows)
-    order = sorted(range(len(table)), key=lambda i: _order(table.iloc[i]))
-    return table.iloc[order].reset_index(drop=True)
+    return records_lib.sorted_rows(table, _order)
 
 
 def _order(row):

@@ -33,8 +33,7 @@ def add_to_page(page, models, max_examples):
     if models is None or models.empty:
         section.note("No held_out_reconstruction records, so no models to show reconstructions of.")
         return
-    order = sorted(range(len(models)), key=lambda i: _order(models.iloc[i]))
-    groups = models.iloc[order].groupby(["dataset", "condition", "setting"], sort=False, dropna=False)
+    groups = records_lib.sorted_rows(models, _order).groupby(["dataset", "condition", "setting"], sort=False, dropna=False)
     shown, missing = 0, 0
     current = None
     images = []

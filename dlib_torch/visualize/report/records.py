@@ -126,6 +126,11 @@ def configuration_sort_key(row, label_column):
     return (condition_sort_key(row["condition"]), method_sort_key(row["method"]), strength, row[label_column])
 
 
+def sorted_rows(frame, key):
+    """The rows of `frame` in the order of `key(row)` (a tuple, as `configuration_sort_key`), indexed from 0."""
+    return frame.iloc[sorted(range(len(frame)), key=lambda i: key(frame.iloc[i]))].reset_index(drop=True)
+
+
 def method_name(method):
     return METHOD_NAMES.get(method, str(method))
 
