@@ -22,26 +22,22 @@ def gunzip(gz_path, out_path, dataset_name=None):
 
     A file that is not a complete gzip stream is a UserError naming it (and the data set, if given).
     """
-    tmp = _temporary_file(out_path)
-    digest = hashlib.sha256()
-    try:
-        with gzip.open(gz_path, "rb") as source, open(tmp, "wb") as target:
-            while True:
-                try:
-                    block = source.read(BLOCK)
-                except (OSError, EOFError, zlib.error) as e:  # gzip.BadGzipFile is an OSError
-                    raise UserError("{} is not a complete gzip file ({}: {}); delete it and rerun dtl_download{}"
-                                    .format(gz_path, type(e).__name__, " ".join(str(e).split()),
-                                            " --dataset=" + dataset_name if dataset_name else "")) from None
-                if not block:
-                    break
-                target.write(block)
-                digest.update(block)
-        os.replace(tmp, out_path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return digest.hexdigest()
+    with gzip.open(gz_path, "rb") as source:
+        return _write_atomically(_gzip_blocks(source, gz_path, dataset_name), out_path)
+
+
+def _gzip_blocks(source, gz_path, dataset_name):
+    """The decompressed blocks of an open gzip file; a damaged or truncated stream is a UserError naming it."""
+    while True:
+        try:
+            block = source.read(BLOCK)
+        except (OSError, EOFError, zlib.error) as e:  # gzip.BadGzipFile is an OSError
+            raise UserError("{} is not a complete gzip file ({}: {}); delete it and rerun dtl_download{}"
+                            .format(gz_path, type(e).__name__, " ".join(str(e).split()),
+                                    " --dataset=" + dataset_name if dataset_name else "")) from None
+        if not block:
+            return
+        yield block
 
 
 def extract_cars(tar_path, cars_dir):
@@ -57,24 +53,31 @@ def extract_cars(tar_path, cars_dir):
             if not (member.isfile() and directory.endswith("data/cars") and name.endswith(".mat")) or \
                     name.startswith(".") or name != os.path.basename(name):
                 continue
-            target_path = os.path.join(cars_dir, name)
-            tmp = _temporary_file(target_path)
-            digest = hashlib.sha256()
-            try:
-                with tar.extractfile(member) as source, open(tmp, "wb") as target:
-                    for block in iter(lambda: source.read(BLOCK), b""):
-                        target.write(block)
-                        digest.update(block)
-                os.replace(tmp, target_path)
-            finally:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
-            digests[name] = digest.hexdigest()
+            with tar.extractfile(member) as source:
+                digests[name] = _write_atomically(iter(lambda: source.read(BLOCK), b""),
+                                                  os.path.join(cars_dir, name))
     if not digests:
         if created:
             os.rmdir(cars_dir)
         raise UserError("{} holds no data/cars/*.mat files".format(tar_path))
     return digests
+
+
+def _write_atomically(blocks, path):
+    """Writes the byte `blocks` to a temporary file beside `path`, renames it into place and returns its SHA-256;
+    on any error the temporary file is removed and `path` is left as it was."""
+    tmp = _temporary_file(path)
+    digest = hashlib.sha256()
+    try:
+        with open(tmp, "wb") as target:
+            for block in blocks:
+                target.write(block)
+                digest.update(block)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return digest.hexdigest()
 
 
 def _temporary_file(path):

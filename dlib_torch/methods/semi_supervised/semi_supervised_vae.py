@@ -292,14 +292,19 @@ class BaseS2VAE(vae.BaseVAE):
                         "regularizer": regularizer, "kl_loss": kl_loss, "supervised_loss": supervised_loss}
 
 
-@gin.configurable("s2_vae")
-class S2BetaVAE(BaseS2VAE):
-    """Semi-supervised beta-VAE: unsupervised regularizer beta * KL."""
+class BetaS2VAEBase(BaseS2VAE):
+    """A semi-supervised VAE with hyperparameters beta (of its unsupervised regularizer) and gamma_sup (the
+    supervised loss's weight): the base of `s2_vae` and `s2_beta_tc_vae`."""
 
     def __init__(self, factor_sizes=None, beta=gin.REQUIRED, gamma_sup=gin.REQUIRED):
         super().__init__(factor_sizes)
         self.beta = _non_negative(self, "beta", beta)
         self.gamma_sup = _non_negative(self, "gamma_sup", gamma_sup)
+
+
+@gin.configurable("s2_vae")
+class S2BetaVAE(BetaS2VAEBase):
+    """Semi-supervised beta-VAE: unsupervised regularizer beta * KL."""
 
     def unsupervised_regularizer(self, kl_loss, z_mean, z_logvar, z_sampled):
         del z_mean, z_logvar, z_sampled
@@ -464,13 +469,8 @@ class S2DIPVAE(BaseS2VAE):
 
 
 @gin.configurable("s2_beta_tc_vae")
-class S2BetaTCVAE(BaseS2VAE):
+class S2BetaTCVAE(BetaS2VAEBase):
     """Semi-supervised beta-TC-VAE: unsupervised regularizer KL + (beta - 1) * TC."""
-
-    def __init__(self, factor_sizes=None, beta=gin.REQUIRED, gamma_sup=gin.REQUIRED):
-        super().__init__(factor_sizes)
-        self.beta = _non_negative(self, "beta", beta)
-        self.gamma_sup = _non_negative(self, "gamma_sup", gamma_sup)
 
     def unsupervised_regularizer(self, kl_loss, z_mean, z_logvar, z_sampled):
         return (self.beta - 1.0) * vae.total_correlation(z_sampled, z_mean, z_logvar) + kl_loss

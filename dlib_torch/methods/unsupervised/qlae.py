@@ -92,17 +92,10 @@ def quantized_objective(reconstruction_loss, num_pixels, z_continuous, z_quantiz
     return objective, quantization, commitment
 
 
-@gin.configurable("qlae")
-class QLAE(gaussian_encoder_model.GaussianEncoderModel):
-    """Quantized-latent autoencoder: encode, quantize per dimension (straight-through), decode."""
-
-    def __init__(self, num_values_per_latent=10, quantization_weight=0.01, commitment_weight=0.01,
-                 optimize_values=True):
-        """Defaults are the authors' (configs/params/quantized_ae/*.yaml): 10 values per latent, weights 0.01."""
-        super().__init__()
-        (self.num_values_per_latent, self.quantization_weight, self.commitment_weight,
-         self.optimize_values) = check_weights("qlae", num_values_per_latent, quantization_weight,
-                                               commitment_weight, optimize_values)
+class QuantizedLatentModel(gaussian_encoder_model.GaussianEncoderModel):
+    """What QLAE and QLVAE share: the configured encoder and decoder with one codebook per latent dimension between
+    them, the `qlae_optimizer` and the quantized objective. Subclasses set the hyperparameters of `check_weights` in
+    `__init__` and say what is quantized and which log variance the code has."""
 
     def build(self, observation_shape, factors_num_values=None):
         """Creates the configured encoder and decoder and one codebook per latent dimension."""
@@ -117,36 +110,62 @@ class QLAE(gaussian_encoder_model.GaussianEncoderModel):
         self.global_step = 0
         return self
 
-    def gaussian_encoder(self, observations):
-        """(quantized code, constant log variance): a deterministic code in DESIGN §3's form."""
-        z_continuous, _ = self.encoder(observations)
-        quantized, _ = self.quantizer.quantize(z_continuous)
-        return quantized, torch.full_like(quantized, DETERMINISTIC_LOG_VARIANCE)
-
     def decode(self, latent_tensor):
         return self.decoder(latent_tensor)
 
     def make_optimizers(self):
         return [make_qlae_optimizer(list(self.named_parameters()))]
 
+    def reconstruct_quantized(self, observations, z_continuous):
+        """(objective, reconstruction_loss, quantization_loss, commitment_loss) of decoding the quantized
+        `z_continuous` (straight-through), as `quantized_objective`."""
+        z_hat, z_quantized = self.quantizer(z_continuous)
+        reconstructions = self.decoder(z_hat)
+        reconstruction_loss = losses.make_reconstruction_loss(observations, reconstructions).mean()
+        objective, quantization, commitment = quantized_objective(
+            reconstruction_loss, self.num_pixels, z_continuous, z_quantized, self.quantization_weight,
+            self.commitment_weight)
+        return objective, reconstruction_loss, quantization, commitment
+
+    def exported_encoder(self):
+        """The module exported as `gaussian_encoder.pt`: images -> (quantized mean, log variance)."""
+        raise NotImplementedError()
+
+    def exported_modules(self):
+        device = next(self.parameters()).device
+        return {
+            "gaussian_encoder.pt": (self.exported_encoder(),
+                                    torch.zeros([1] + self.observation_shape, device=device)),
+            "decoder.pt": (self.decoder, torch.zeros([1, self.num_latent], device=device)),
+        }
+
+
+@gin.configurable("qlae")
+class QLAE(QuantizedLatentModel):
+    """Quantized-latent autoencoder: encode, quantize per dimension (straight-through), decode."""
+
+    def __init__(self, num_values_per_latent=10, quantization_weight=0.01, commitment_weight=0.01,
+                 optimize_values=True):
+        """Defaults are the authors' (configs/params/quantized_ae/*.yaml): 10 values per latent, weights 0.01."""
+        super().__init__()
+        (self.num_values_per_latent, self.quantization_weight, self.commitment_weight,
+         self.optimize_values) = check_weights("qlae", num_values_per_latent, quantization_weight,
+                                               commitment_weight, optimize_values)
+
+    def gaussian_encoder(self, observations):
+        """(quantized code, constant log variance): a deterministic code in DESIGN §3's form."""
+        z_continuous, _ = self.encoder(observations)
+        quantized, _ = self.quantizer.quantize(z_continuous)
+        return quantized, torch.full_like(quantized, DETERMINISTIC_LOG_VARIANCE)
+
     def model_fn(self, observations, global_step, factors=None):
         """Objective and scalars of a batch of images (see the module docstring)."""
         del factors
         self.global_step = global_step
         z_continuous, _ = self.encoder(observations)
-        z_hat, z_quantized = self.quantizer(z_continuous)
-        reconstructions = self.decoder(z_hat)
-        reconstruction_loss = losses.make_reconstruction_loss(observations, reconstructions).mean()
-        loss, quantization, commitment = quantized_objective(
-            reconstruction_loss, self.num_pixels, z_continuous, z_quantized, self.quantization_weight,
-            self.commitment_weight)
+        loss, reconstruction_loss, quantization, commitment = self.reconstruct_quantized(observations, z_continuous)
         return [loss], {"loss": loss, "reconstruction_loss": reconstruction_loss, "quantization_loss": quantization,
                         "commitment_loss": commitment}
 
-    def exported_modules(self):
-        device = next(self.parameters()).device
-        encoder = latent_quantization.QuantizedEncoder(self.encoder, self.quantizer, DETERMINISTIC_LOG_VARIANCE)
-        return {
-            "gaussian_encoder.pt": (encoder, torch.zeros([1] + self.observation_shape, device=device)),
-            "decoder.pt": (self.decoder, torch.zeros([1, self.num_latent], device=device)),
-        }
+    def exported_encoder(self):
+        return latent_quantization.QuantizedEncoder(self.encoder, self.quantizer, DETERMINISTIC_LOG_VARIANCE)

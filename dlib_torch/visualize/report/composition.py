@@ -2,7 +2,6 @@
 log-likelihood on the training and on the held-out compositions (mean ± std over its seeds), from the records of
 metric `composition_reconstruction`. The page shows the NLLs, their ratio and where the held-out commands came from;
 the CSV holds every number the metric records."""
-import numpy as np
 import pandas as pd
 
 from dlib_torch.visualize.report import page as page_lib
@@ -52,14 +51,11 @@ def summary(values, keys):
     described = grouped.agg(model=("setting_label", "first"), method=("method", "first"),
                             hyperparameter=("hyperparameter", "first"), models=("model_id", "nunique"))
     stats = described.join(stats).reset_index()
-    order = sorted(range(len(stats)), key=lambda i: _order(stats.iloc[i]))
-    return stats.iloc[order].reset_index(drop=True)
+    return records_lib.sorted_rows(stats, _order)
 
 
 def _order(row):
-    value = row["hyperparameter"] if pd.notna(row["hyperparameter"]) else -np.inf
-    return (records_lib.condition_sort_key(row["condition"]), records_lib.method_sort_key(row["method"]), value,
-            row["model"])
+    return records_lib.configuration_sort_key(row, "model")
 
 
 def _shown(stats):

@@ -60,13 +60,11 @@ def summary(models):
                          train_nll_mean=("train_nll", "mean"), train_nll_std=("train_nll", "std"),
                          test_nll_mean=("test_nll", "mean"), test_nll_std=("test_nll", "std"),
                          d_mean=("D", "mean"), d_std=("D", "std"), d_key=("d_key", "first")).reset_index()
-    return result.iloc[sorted(range(len(result)), key=lambda i: _row_order(result.iloc[i]))].reset_index(drop=True)
+    return records_lib.sorted_rows(result, _row_order)
 
 
 def _row_order(row):
-    value = row["hyperparameter"] if pd.notna(row["hyperparameter"]) else -np.inf
-    return (row["dataset"], records_lib.condition_sort_key(row["condition"]), records_lib.method_sort_key(row["method"]),
-            value, row["model_label"])
+    return (row["dataset"],) + records_lib.configuration_sort_key(row, "model_label")
 
 
 def add_to_page(page, records):

@@ -51,14 +51,11 @@ def comparison(records):
     if not rows:
         return pd.DataFrame()
     table = pd.DataFrame(rows)
-    order = sorted(range(len(table)), key=lambda i: _order(table.iloc[i]))
-    return table.iloc[order].reset_index(drop=True)
+    return records_lib.sorted_rows(table, _order)
 
 
 def _order(row):
-    strength = row["hyperparameter"] if pd.notna(row["hyperparameter"]) else -np.inf
-    return (row["table"], row["dataset"], records_lib.condition_sort_key(row["condition"]),
-            records_lib.method_sort_key(row["method"]), strength, row["model"])
+    return (row["table"], row["dataset"]) + records_lib.configuration_sort_key(row, "model")
 
 
 def add_to_page(page, records):

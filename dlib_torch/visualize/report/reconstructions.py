@@ -33,8 +33,7 @@ def add_to_page(page, models, max_examples):
     if models is None or models.empty:
         section.note("No held_out_reconstruction records, so no models to show reconstructions of.")
         return
-    order = sorted(range(len(models)), key=lambda i: _order(models.iloc[i]))
-    groups = models.iloc[order].groupby(["dataset", "condition", "setting"], sort=False, dropna=False)
+    groups = records_lib.sorted_rows(models, _order).groupby(["dataset", "condition", "setting"], sort=False, dropna=False)
     shown, missing = 0, 0
     current = None
     images = []
@@ -70,10 +69,8 @@ def add_to_page(page, models, max_examples):
 
 def _order(row):
     """The papers' order: data set, condition, method, regulariser strength, then model number."""
-    strength = row["hyperparameter"] if pd.notna(row["hyperparameter"]) else -np.inf
     number = row["model_num"] if pd.notna(row["model_num"]) else np.inf
-    return (row["dataset"], records_lib.condition_sort_key(row["condition"]),
-            records_lib.method_sort_key(row["method"]), strength, row["setting_label"], number)
+    return (row["dataset"],) + records_lib.configuration_sort_key(row, "setting_label") + (number,)
 
 
 def _integer(value):

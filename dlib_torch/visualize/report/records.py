@@ -119,6 +119,18 @@ def method_sort_key(method):
     return (METHOD_ORDER.index(method) if method in METHOD_ORDER else len(METHOD_ORDER), str(method))
 
 
+def configuration_sort_key(row, label_column):
+    """The papers' order of a configuration's row: held-out condition, method, regulariser strength (none first),
+    then its label (`row[label_column]`)."""
+    strength = row["hyperparameter"] if pd.notna(row["hyperparameter"]) else -np.inf
+    return (condition_sort_key(row["condition"]), method_sort_key(row["method"]), strength, row[label_column])
+
+
+def sorted_rows(frame, key):
+    """The rows of `frame` in the order of `key(row)` (a tuple, as `configuration_sort_key`), indexed from 0."""
+    return frame.iloc[sorted(range(len(frame)), key=lambda i: key(frame.iloc[i]))].reset_index(drop=True)
+
+
 def method_name(method):
     return METHOD_NAMES.get(method, str(method))
 
