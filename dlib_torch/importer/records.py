@@ -66,7 +66,7 @@ def translate_train_gin(reference_text):
 
 # Modules whose configurables a training config may bind (whatever else this process has imported, such as the
 # metrics in a test run, does not count: the result must not depend on what was imported before).
-TRAINING_MODULES = ("dlib_torch.methods.", "dlib_torch.data.", "tf.train")
+TRAINING_MODULES = ("dlib_torch.methods.", "dlib_torch.training.", "dlib_torch.data.", "tf.train")
 
 
 def _is_training_binding(key):
