@@ -75,3 +75,13 @@ def test_ci_tests_the_installed_package_not_the_source_tree():
     location = os.path.realpath(dlib_torch.__file__)
     assert "site-packages" in location.split(os.sep), location
     assert not location.startswith(os.path.realpath(REPO) + os.sep), location
+
+
+def test_every_source_folder_is_a_package():
+    """A folder of modules without __init__.py imports in an editable install but is left out of a regular one."""
+    missing = []
+    for directory, subdirs, files in os.walk(os.path.join(REPO, "dlib_torch")):
+        subdirs[:] = [d for d in subdirs if d != "__pycache__"]
+        if any(f.endswith(".py") for f in files) and "__init__.py" not in files:
+            missing.append(os.path.relpath(directory, REPO))
+    assert not missing, "folders of modules without __init__.py: {}".format(missing)
