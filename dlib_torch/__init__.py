@@ -9,7 +9,8 @@ Layers, top to bottom; a module imports only its own layer and the layers below 
   training/                    the training runtime: the one loop, checkpoints, preemption, the training log,
                                batches and prefetch, model selection, the optimizers
   data/, config/               data sets, held-out splits, factor sampling and scaling / studies, sweeps and
-                               their output-directory templates
+                               their output-directory templates (the studies' sweep.py files, installed as
+                               dlib_torch.studies from configs/studies/, are of this layer)
   utils/                       records, output directories and manifests, locks, validation, atomic writes,
                                threads, progress
 Within the stages, evaluation never imports methods (what both need lives lower) and a metric never imports

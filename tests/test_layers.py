@@ -16,6 +16,7 @@ LAYERS = {
     "examples": 3,
     "training": 2,
     "data": 1, "config": 1,
+    "studies": 1,  # configs/studies/, installed as dlib_torch.studies: sweeps built from config/ and data/
     "utils": 0,
 }
 # Imports a layer's rank allows but the design forbids: (importing package prefix, imported package prefix).
