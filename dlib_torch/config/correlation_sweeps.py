@@ -4,6 +4,7 @@ correlation_quickstart): which factor pairs are correlated on each data set and 
 Training draws the pair from Träuble et al.'s Gaussian band (data/ground_truth/correlated_factors.py); each study
 crosses its methods with `distributions(...)`: the uncorrelated baseline first, then every pair at every strength.
 """
+from dlib_torch.config import hyperparams as h
 
 # Data set -> the factor pairs correlated one at a time: Roth et al.'s single-pair settings (public code
 # facebookresearch/disentangling-correlated-factors, constraints/avail_correlations.yaml, `*_single_{1,2,3}_01`)
@@ -34,3 +35,13 @@ def correlated(pair, strength, direction=1):
 def distributions(pairs, strengths=STRENGTHS):
     """The uncorrelated setting, then each pair (slower) at each strength (faster), as a list of settings."""
     return [uncorrelated()] + [correlated(pair, strength) for pair in pairs for strength in strengths]
+
+
+def grid(datasets, methods, num_seeds):
+    """Every model's setting of a study over `datasets` x their `distributions` x `methods` x seeds (the first
+    varies slowest, the seed fastest), as each study's get_config returns it."""
+    configs = []
+    for dataset in datasets:
+        configs += h.product([h.fixed("dataset.name", dataset), distributions(SINGLE_PAIRS[dataset]), methods,
+                              h.sweep("model.random_seed", list(range(num_seeds)))])
+    return configs

@@ -6,7 +6,6 @@ sigma 0.7, 0.4 and 0.2. Methods: disentanglement_lib's six unsupervised ones at 
 weakly-supervised Ada-GVAE. model_num = 350 * dataset + 35 * distribution + 5 * method + seed (see README.md).
 """
 from dlib_torch.config import correlation_sweeps
-from dlib_torch.config import hyperparams as h
 
 # procedural dSprites first: its 350 models need no download.
 DATASETS = ["dsprites_procedural", "dsprites_full", "shapes3d", "mpi3d_real"]
@@ -33,12 +32,7 @@ def get_methods():
 
 def get_config():
     """Every model's setting, in model-number order (seed fastest)."""
-    configs = []
-    for dataset in DATASETS:
-        distributions = correlation_sweeps.distributions(correlation_sweeps.SINGLE_PAIRS[dataset])
-        configs += h.product([h.fixed("dataset.name", dataset), distributions, get_methods(),
-                              h.sweep("model.random_seed", list(range(NUM_SEEDS)))])
-    return configs
+    return correlation_sweeps.grid(DATASETS, get_methods(), NUM_SEEDS)
 
 
 def get_model_config_file(config):

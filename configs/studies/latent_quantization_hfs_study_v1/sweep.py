@@ -7,7 +7,6 @@ Distributions as correlation_study_v1 (uncorrelated, then three single pairs at 
 + 5 * method + seed (see README.md).
 """
 from dlib_torch.config import correlation_sweeps
-from dlib_torch.config import hyperparams as h
 
 DATASETS = ["dsprites_procedural", "dsprites_full", "shapes3d", "mpi3d_real"]
 NUM_SEEDS = 5
@@ -30,12 +29,7 @@ def get_methods():
 
 def get_config():
     """Every model's setting, in model-number order (seed fastest)."""
-    configs = []
-    for dataset in DATASETS:
-        distributions = correlation_sweeps.distributions(correlation_sweeps.SINGLE_PAIRS[dataset])
-        configs += h.product([h.fixed("dataset.name", dataset), distributions, get_methods(),
-                              h.sweep("model.random_seed", list(range(NUM_SEEDS)))])
-    return configs
+    return correlation_sweeps.grid(DATASETS, get_methods(), NUM_SEEDS)
 
 
 def get_model_config_file(config):
