@@ -18,6 +18,7 @@ from dlib_torch.utils import atomic
 from dlib_torch.utils import output_dirs
 from dlib_torch.utils import progress
 from dlib_torch.utils import results
+from dlib_torch.utils.errors import UserError
 from dlib_torch.visualize import visualize_util
 
 STEP_NAME = "visualize_dataset"
@@ -37,18 +38,30 @@ def visualize_dataset(dataset_name, output_path, num_animations=5, num_frames=20
     """
     start = time.time()
     path = os.path.join(output_path, dataset_name)
-    if output_dirs.check_output_directory(path, STEP_NAME, overwrite, finished_ok=True) == "finished_ok":
-        return False
     data = named_data.get_named_ground_truth_data(dataset_name)
     training = factor_sampling.apply_factor_sampling(splits.apply_held_out_split(data))
+    sampling = training.describe() if isinstance(training, correlated_factors.CorrelatedFactors) else "independent"
+    if output_dirs.check_output_directory(path, STEP_NAME, overwrite, finished_ok=True) == "finished_ok":
+        _require_same_sampling(path, sampling)
+        return False
     with output_dirs.claim(path, STEP_NAME, overwrite, finished_ok=True) as claimed:
         if claimed.skip:
+            _require_same_sampling(path, sampling)
             return False
         _draw(data, training, path, num_animations, num_frames, fps, num_joint_draws)
         results.update_result_directory(os.path.join(path, "results"), STEP_NAME, {
             "dataset": dataset_name, "num_animations": num_animations, "num_frames": num_frames,
-            "elapsed_time": time.time() - start})
+            "factor_sampling": sampling, "elapsed_time": time.time() - start})
     return True
+
+
+def _require_same_sampling(path, sampling):
+    """A finished directory counts as done only for the factor sampling it was drawn with (older ones: independent)."""
+    record = results.load_record(os.path.join(path, "results", "json", STEP_NAME + "_results.json"))
+    drawn = record.get("factor_sampling", "independent")
+    if drawn != sampling:
+        raise UserError("{} holds finished pictures of factor sampling '{}', not '{}'; pass --overwrite to draw them "
+                        "again, or choose another --path".format(path, drawn, sampling))
 
 
 def _draw(data, training, path, num_animations, num_frames, fps, num_joint_draws):

@@ -61,3 +61,21 @@ def test_a_bad_factor_sampling_binding_is_one_line_error(tmp_path):
     assert run.returncode == 2
     assert run.stderr.strip().splitlines() == [run.stderr.strip()]
     assert "factor_sampling.pairs: unknown factor 'size'" in run.stderr
+
+
+def test_finished_pictures_of_another_factor_sampling_are_refused_not_skipped(tmp_path):
+    base = [_command("dtl_visualize_dataset"), "--name=dsprites_procedural", "--path", str(tmp_path)]
+    correlated = ["--gin_bindings=factor_sampling.mode = 'correlated'",
+                  "--gin_bindings=factor_sampling.pairs = [('posX', 'scale')]",
+                  "--gin_bindings=factor_sampling.strengths = [0.2]"]
+    subprocess.run(base + correlated, check=True, capture_output=True, text=True, timeout=120)
+    folder = tmp_path / "dsprites_procedural"
+    before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    again = subprocess.run(base + correlated, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0 and "nothing to do" in again.stdout
+    other = subprocess.run(base, capture_output=True, text=True, timeout=120)
+    assert other.returncode == 2
+    lines = other.stderr.strip().splitlines()
+    assert "factor sampling 'correlated: (posX, scale) sigma=0.2 +', not 'independent'" in lines[-1]
+    assert "Traceback" not in other.stderr
+    assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
